@@ -1,0 +1,37 @@
+# Front door. `make demo` and `make test` install dependencies when needed, configure into
+# build/, build, then run.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build demo test test-slow bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+configure: $(BUILD)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/bcq demo
+
+# Default suite: everything not labelled `slow`.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# Long training / 10,000-case property runs.
+test-slow: build
+	cd $(BUILD) && ctest --output-on-failure -j 1 -L slow
+
+bench: build
+	bash scripts/run-benchmarks.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

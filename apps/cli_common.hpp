@@ -1,0 +1,30 @@
+// Shared plumbing for the `bcq` subcommands: registration functions, the exit-code
+// convention (0 ok, 1 failed check, 2 bad input/usage) and terminal detection.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace bcq::cli {
+
+/// Records that a check failed (exit code 1) without aborting the command.
+void set_failed_check();
+/// The exit code the finished command asks for (0 or 1).
+int exit_code();
+/// True when stderr is a terminal (progress output is shown only then, and never with --quiet).
+bool stderr_is_tty();
+
+// Each module folder adds its subcommands to the root app.
+void add_mdp_commands(CLI::App& app);
+void add_batch_commands(CLI::App& app);
+void add_tabular_commands(CLI::App& app);   // tabular, error (bcql/)
+void add_verify_commands(CLI::App& app);    // verify, demo (proofs_checks/)
+#ifdef BCQ_HAVE_MUJOCO
+void add_env_commands(CLI::App& app);       // env list / rollout (continuous/envs)
+#endif
+#ifdef BCQ_HAVE_TORCH
+void add_continuous_commands(CLI::App& app);  // collect, train, eval (continuous/)
+#endif
+
+}  // namespace bcq::cli
