@@ -1,0 +1,74 @@
+// A small seeded generator with its own distributions, so that the same seed gives the same
+// MDP, batch and run on every machine (the standard library's distributions differ between
+// implementations). xoshiro256** seeded through splitmix64.
+#pragma once
+
+#include <cstdint>
+
+namespace bcq {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0) { reseed(seed); }
+
+  void reseed(uint64_t seed) {
+    uint64_t x = seed;
+    for (auto& word : s_) word = splitmix64(x);
+  }
+
+  uint64_t next_u64() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  /// Uniform double in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+  /// Uniform integer in [0, n) without modulo bias (Lemire's multiply-shift with rejection).
+  uint32_t below(uint32_t n) {
+    uint64_t m = static_cast<uint64_t>(static_cast<uint32_t>(next_u64() >> 32)) * n;
+    uint32_t low = static_cast<uint32_t>(m);
+    if (low < n) {
+      const uint32_t threshold = static_cast<uint32_t>(-n) % n;
+      while (low < threshold) {
+        m = static_cast<uint64_t>(static_cast<uint32_t>(next_u64() >> 32)) * n;
+        low = static_cast<uint32_t>(m);
+      }
+    }
+    return static_cast<uint32_t>(m >> 32);
+  }
+
+  /// Index drawn from the discrete distribution probs[0..n) (assumed normalised).
+  template <typename Probs>
+  int categorical(const Probs& probs, int n) {
+    double u = uniform();
+    double acc = 0.0;
+    for (int i = 0; i < n; ++i) {
+      acc += probs[i];
+      if (u < acc) return i;
+    }
+    // Rounding left u above the last partial sum: return the last index with mass.
+    for (int i = n - 1; i >= 0; --i)
+      if (probs[i] > 0.0) return i;
+    return n - 1;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  static uint64_t splitmix64(uint64_t& x) {
+    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint64_t s_[4];
+};
+
+}  // namespace bcq
