@@ -65,10 +65,11 @@ class Env {
   virtual std::size_t observation_size() const = 0;
   /// Action dimension (3, 6, 6, 1).
   virtual std::size_t action_size() const = 0;
-  /// Observation bounds: [-10, 10] where the observation is clipped (Hopper, Walker2d),
-  /// otherwise [-inf, inf].
+  /// Observation bounds. The observation is qpos without the torso x (all of qpos for
+  /// InvertedPendulum) followed by qvel; Hopper and Walker2d clip the qvel part to [-10, 10]
+  /// (bounds +-10 there), everything else is unbounded (+-inf).
   virtual Bounds observation_bounds() const = 0;
-  /// Action bounds: the actuators' control range (all [-1, 1] here; InvertedPendulum [-3, 3]).
+  /// Action bounds: the actuators' control range ([-1, 1]; InvertedPendulum [-3, 3]).
   virtual Bounds action_bounds() const = 0;
 
   /// Physics steps per environment step (4 Hopper/Walker2d, 5 HalfCheetah, 2 InvertedPendulum).
@@ -114,8 +115,10 @@ class Env {
   /// True when the current state is healthy (always true for HalfCheetah).
   virtual bool is_healthy() const = 0;
 
-  /// MuJoCo warnings raised since the last reset, one message each (e.g. "Nan, Inf or huge
-  /// value in QACC at DOF 2. ..."). Empty in a sound simulation.
+  /// MuJoCo warnings raised since the Env was made (model compiler warnings included), one
+  /// message per new kind per step, at most 100 kept (e.g. "Nan, Inf or huge value in QACC at
+  /// DOF 2 ..."). Empty in a sound simulation. They are also printed to stderr by MuJoCo's
+  /// warning hook (installed by make_env unless the application set mju_user_warning).
   virtual const std::vector<std::string>& warnings() const = 0;
   /// When true, a MuJoCo warning during step() throws SimulationWarning (default false:
   /// the warning is recorded in warnings()).
