@@ -74,8 +74,9 @@ QTable extrapolation_error_remark1(const FiniteMdp& mdp, const FiniteMdp& batch_
                                    bool test_propagate_with_p_b = false);
 
 /// mu_pi: the normalised discounted state-visitation distribution of pi in `mdp` from d_0,
-/// (1 - gamma) d_0^T (I - gamma P^pi)^{-1} renormalised to sum 1 (terminal states absorb: they
-/// are visited once and have no outgoing transitions).
+/// mu(s) = (1 - gamma) sum_t gamma^t P(s_t = s), i.e. (1 - gamma) d_0^T (I - gamma P^pi)^{-1}.
+/// Terminal states are absorbing (the process stays there and takes no action), so mu sums to 1
+/// and eps^pi_MDP = (1 - gamma) E[sum_t gamma^t sum_a pi(a|s_t) |eps(s_t,a)|].
 std::vector<double> discounted_visitation(const FiniteMdp& mdp, const Policy& pi);
 
 /// Eq. 5 for a given eps table and mu.

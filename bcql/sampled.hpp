@@ -94,4 +94,9 @@ SampledResult run_sampled(const FiniteMdp& mdp, const Batch& batch, const Sample
 double bellman_residual(const PreparedBatch& batch, Algorithm algorithm, const QTable& Q,
                         bool test_unconstrained_max = false);
 
+/// The policy a learned Q table implies: argmax over all actions (Q-learning) or over
+/// allowed(s) (BCQL: in-batch actions where s is in B), lowest index among ties within 1e-12;
+/// 0 at terminal states. For BCQL this policy is batch-constrained wherever it can be.
+std::vector<int> learned_policy(const PreparedBatch& batch, Algorithm algorithm, const QTable& Q);
+
 }  // namespace bcq::bcql
