@@ -102,10 +102,11 @@ void warning_to_stderr(const char* message) {
   std::fprintf(stderr, "bcq: MuJoCo warning: %s\n", message);
 }
 void install_warning_handler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (mju_user_warning == nullptr) mju_user_warning = &warning_to_stderr;
-  });
+  // Checked on every make_env (not once): a test fixture may have installed and removed its
+  // own hook in between.
+  static std::mutex mutex;
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (mju_user_warning == nullptr) mju_user_warning = &warning_to_stderr;
 }
 
 class MujocoEnv final : public Env {
@@ -186,7 +187,6 @@ class MujocoEnv final : public Env {
     const mjModel* m = model_.get();
     mjData* d = data_.get();
     mj_resetData(m, d);
-    seen_warnings_.fill(0);  // mj_resetData clears mjData's counters
     const double qpos_noise = task_.reset_qpos_noise;
     const double qvel_noise = task_.reset_qvel_noise;
     for (int i = 0; i < m->nq; ++i) d->qpos[i] = m->qpos0[i] + rng_.uniform(-qpos_noise, qpos_noise);
@@ -337,21 +337,23 @@ class MujocoEnv final : public Env {
     for (int i = 0; i < nv; ++i) *out++ = std::clamp(data_->qvel[i], -clip, clip);
   }
 
-  /// Records warnings whose mjData counters grew; returns how many kinds grew.
+  /// Records the warnings MuJoCo counted since the last check and clears mjData's counters
+  /// (consuming them: MuJoCo's own resets inside mj_step, e.g. after a bad QACC, would
+  /// otherwise hide a repeat). Returns how many kinds were raised.
   int record_new_warnings() {
-    int grown = 0;
+    int raised = 0;
     for (int i = 0; i < mjNWARNING; ++i) {
       const int count = data_->warning[i].number;
-      if (count == seen_warnings_[i]) continue;
-      ++grown;
+      if (count == 0) continue;
+      ++raised;
       if (warnings_.size() < kMaxRecordedWarnings) {
         warnings_.push_back(std::string(mju_warningText(i, data_->warning[i].lastinfo)) +
                             " (environment '" + name_ + "', step " + std::to_string(elapsed_) +
-                            ", " + std::to_string(count - seen_warnings_[i]) + " time(s))");
+                            ", " + std::to_string(count) + " time(s))");
       }
-      seen_warnings_[i] = count;
+      data_->warning[i].number = 0;
     }
-    return grown;
+    return raised;
   }
 
   void check_warnings() {
@@ -368,7 +370,6 @@ class MujocoEnv final : public Env {
   std::vector<double> action_high_;
   std::vector<double> initial_observation_;
   std::vector<std::string> warnings_;
-  std::array<int, mjNWARNING> seen_warnings_{};
   std::size_t observation_size_ = 0;
   double dt_ = 0.0;
   double total_mass_ = 0.0;
