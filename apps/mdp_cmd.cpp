@@ -1,4 +1,139 @@
+// `bcq mdp solve` and `bcq mdp generate`: thin wrappers over mdp/.
+#include <fmt/core.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "apps/cli_common.hpp"
+#include "common/atomic_file.hpp"
+#include "mdp/generators.hpp"
+#include "mdp/io.hpp"
+#include "mdp/solve.hpp"
+
 namespace bcq::cli {
-void add_mdp_commands(CLI::App&) {}
+namespace {
+
+struct SolveOptions {
+  std::string mdp_path;
+  bool json = false;
+  std::string method = "pi";
+  double tol = 1e-10;
+  std::string policy_out;
+};
+
+void run_solve(const SolveOptions& o) {
+  FiniteMdp mdp = load_mdp(o.mdp_path);
+  ValueResult r = o.method == "vi" ? value_iteration(mdp, o.tol) : policy_iteration(mdp);
+  std::vector<int> greedy = greedy_actions(mdp, r.Q);
+  if (!o.policy_out.empty()) save_policy(Policy::deterministic(greedy, mdp.num_actions()), o.policy_out);
+  if (o.json) {
+    nlohmann::json out;
+    out["mdp"] = mdp.name();
+    out["method"] = o.method == "vi" ? "value-iteration" : "policy-iteration";
+    out["iterations"] = r.iterations;
+    out["converged"] = r.converged;
+    out["error_bound"] = r.error_bound;
+    out["V"] = r.V;
+    nlohmann::json q = nlohmann::json::array();
+    for (int s = 0; s < mdp.num_states(); ++s) {
+      nlohmann::json row = nlohmann::json::array();
+      for (int a = 0; a < mdp.num_actions(); ++a) row.push_back(r.Q(s, a));
+      q.push_back(row);
+    }
+    out["Q"] = q;
+    out["greedy_policy"] = greedy;
+    std::cout << out.dump(1) << "\n";
+  } else {
+    std::cout << fmt::format("{}: {} states, {} actions, gamma {}; {} in {} iterations ({}), error bound {:.3g}\n",
+                             mdp.name(), mdp.num_states(), mdp.num_actions(), mdp.gamma(),
+                             o.method == "vi" ? "value iteration" : "policy iteration", r.iterations,
+                             r.converged ? "converged" : "NOT converged", r.error_bound);
+    std::cout << fmt::format("{:>6} {:>12} {:>7}  Q*(s,a) for a = 0..{}\n", "state", "V*", "greedy",
+                             mdp.num_actions() - 1);
+    for (int s = 0; s < mdp.num_states(); ++s) {
+      std::string qs;
+      for (int a = 0; a < mdp.num_actions(); ++a) qs += fmt::format(" {:>11.6f}", r.Q(s, a));
+      std::cout << fmt::format("{:>6} {:>12.6f} {:>7}{}{}\n", s, r.V[static_cast<size_t>(s)],
+                               mdp.is_terminal(s) ? std::string("-") : std::to_string(greedy[static_cast<size_t>(s)]),
+                               qs, mdp.is_terminal(s) ? "  (terminal)" : "");
+    }
+  }
+  if (!r.converged) set_failed_check();
+}
+
+struct GenerateOptions {
+  std::string kind;
+  std::string out;
+  int states = 10, actions = 4, branching = 3, terminal = 0;
+  uint64_t seed = 0;
+  double gamma = 0.9;
+  int n = 10;
+  double slip = 0.0;
+  int width = 4, height = 4;
+  std::vector<std::string> walls;
+  bool deterministic = false;
+};
+
+void run_generate(const GenerateOptions& o) {
+  if (!(o.gamma >= 0.0 && o.gamma < 1.0)) throw InputError("--gamma must be in [0, 1), got " + std::to_string(o.gamma));
+  FiniteMdp mdp = [&] {
+    double slip = o.deterministic ? 0.0 : o.slip;
+    if (o.kind == "garnet") return garnet(o.states, o.actions, o.deterministic ? 1 : o.branching, o.seed, o.gamma, o.terminal);
+    if (o.kind == "deterministic") return garnet(o.states, o.actions, 1, o.seed, o.gamma, o.terminal);
+    if (o.kind == "chain") return chain(o.n, slip, o.gamma);
+    std::vector<std::pair<int, int>> walls;
+    for (const std::string& w : o.walls) {
+      int x = 0, y = 0;
+      char comma = 0;
+      std::istringstream in(w);
+      if (!(in >> x >> comma >> y) || comma != ',' || !in.eof()) {
+        throw InputError("--wall: expected X,Y, got \"" + w + "\"");
+      }
+      walls.emplace_back(x, y);
+    }
+    return gridworld(o.width, o.height, slip, walls, o.gamma);
+  }();
+  save_mdp(mdp, o.out);
+  std::cerr << fmt::format("wrote {} ({} states, {} actions, {})\n", o.out, mdp.num_states(), mdp.num_actions(),
+                           mdp.is_deterministic() ? "deterministic" : "stochastic");
+}
+
+}  // namespace
+
+void add_mdp_commands(CLI::App& app) {
+  CLI::App* mdp = app.add_subcommand("mdp", "Finite MDPs: solve exactly, generate");
+  mdp->require_subcommand(1);
+
+  auto solve = std::make_shared<SolveOptions>();
+  CLI::App* s = mdp->add_subcommand("solve", "V*, Q* and the greedy policy of an MDP file");
+  s->add_option("mdp", solve->mdp_path, "MDP file (bcq-mdp/1 JSON)")->required();
+  s->add_flag("--json", solve->json, "print JSON to stdout");
+  s->add_option("--method", solve->method, "pi (policy iteration, exact) or vi (value iteration)")
+      ->check(CLI::IsMember({"pi", "vi"}));
+  s->add_option("--tol", solve->tol, "value iteration: bound on max |V - V*| at the stop");
+  s->add_option("--policy-out", solve->policy_out, "also write the greedy policy (bcq-policy/1)");
+  s->callback([solve] { run_solve(*solve); });
+
+  auto gen = std::make_shared<GenerateOptions>();
+  CLI::App* g = mdp->add_subcommand("generate", "Write a generated MDP (garnet | chain | grid | deterministic)");
+  g->add_option("kind", gen->kind, "garnet | chain | grid | deterministic (a garnet with branching 1)")
+      ->required()
+      ->check(CLI::IsMember({"garnet", "chain", "grid", "deterministic"}));
+  g->add_option("-o,--out", gen->out, "output MDP file")->required();
+  g->add_option("--states", gen->states, "garnet: number of states");
+  g->add_option("--actions", gen->actions, "garnet: number of actions");
+  g->add_option("--branching", gen->branching, "garnet: successors per (s,a)");
+  g->add_option("--terminal", gen->terminal, "garnet: number of terminal states (the last ids)");
+  g->add_option("--seed", gen->seed, "garnet: seed (same seed, same MDP on every machine)");
+  g->add_option("--gamma", gen->gamma, "discount in [0, 1)");
+  g->add_option("--n", gen->n, "chain: number of states");
+  g->add_option("--slip", gen->slip, "chain/grid: probability that a move fails and the agent stays");
+  g->add_option("--width", gen->width, "grid: width");
+  g->add_option("--height", gen->height, "grid: height");
+  g->add_option("--wall", gen->walls, "grid: blocked cell X,Y (repeatable)");
+  g->add_flag("--deterministic", gen->deterministic, "branching 1 / slip 0");
+  g->callback([gen] { run_generate(*gen); });
+}
+
 }  // namespace bcq::cli

@@ -1,6 +1,7 @@
 #include "mdp/finite_mdp.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -15,11 +16,11 @@ std::string sa_where(const std::string& source, size_t index, int s, int a) {
   return out.str();
 }
 
+// Shortest text that reads back as the same double.
 std::string fmt_double(double x) {
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  return out.str();
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, res.ptr);
 }
 
 }  // namespace
@@ -28,15 +29,15 @@ FiniteMdp FiniteMdp::build(const MdpSpec& spec, const std::string& source) {
   const int S = spec.num_states;
   const int A = spec.num_actions;
   if (S <= 0) {
-    throw ValidationError("sizes", source + ": num_states",
+    throw ValidationError("sizes", source + ".num_states",
                           "num_states must be positive, got " + std::to_string(S));
   }
   if (A <= 0) {
-    throw ValidationError("sizes", source + ": num_actions",
+    throw ValidationError("sizes", source + ".num_actions",
                           "num_actions must be positive, got " + std::to_string(A));
   }
   if (!(spec.gamma >= 0.0 && spec.gamma < 1.0)) {
-    throw ValidationError("gamma-range", source + ": gamma",
+    throw ValidationError("gamma-range", source + ".gamma",
                           "gamma must be in [0, 1), got " + fmt_double(spec.gamma));
   }
 
@@ -50,7 +51,7 @@ FiniteMdp FiniteMdp::build(const MdpSpec& spec, const std::string& source) {
   for (size_t i = 0; i < spec.terminal.size(); ++i) {
     int t = spec.terminal[i];
     if (t < 0 || t >= S) {
-      throw ValidationError("state-range", source + ": terminal[" + std::to_string(i) + "]",
+      throw ValidationError("state-range", source + ".terminal[" + std::to_string(i) + "]",
                             "state " + std::to_string(t) + " is outside [0, " +
                                 std::to_string(S) + ")");
     }
@@ -58,14 +59,14 @@ FiniteMdp FiniteMdp::build(const MdpSpec& spec, const std::string& source) {
   }
 
   if (spec.initial.empty()) {
-    throw ValidationError("initial-empty", source + ": initial",
+    throw ValidationError("initial-empty", source + ".initial",
                           "the initial distribution is empty");
   }
   mdp.initial_.assign(static_cast<size_t>(S), 0.0);
   double initial_sum = 0.0;
   for (size_t i = 0; i < spec.initial.size(); ++i) {
     auto [s, p] = spec.initial[i];
-    std::string where = source + ": initial[" + std::to_string(i) + "]";
+    std::string where = source + ".initial[" + std::to_string(i) + "]";
     if (s < 0 || s >= S) {
       throw ValidationError("state-range", where,
                             "state " + std::to_string(s) + " is outside [0, " +
@@ -79,7 +80,7 @@ FiniteMdp FiniteMdp::build(const MdpSpec& spec, const std::string& source) {
     initial_sum += p;
   }
   if (std::abs(initial_sum - 1.0) > kProbabilityTolerance) {
-    throw ValidationError("initial-sum", source + ": initial",
+    throw ValidationError("initial-sum", source + ".initial",
                           "initial probabilities sum to " + fmt_double(initial_sum) +
                               ", not 1 (tolerance 1e-9)");
   }
@@ -245,7 +246,7 @@ Policy Policy::deterministic(const std::vector<int>& actions, int num_actions) {
 void Policy::validate(int expected_states, int expected_actions, const std::string& source) const {
   if (num_states != expected_states || num_actions != expected_actions ||
       probs.size() != static_cast<size_t>(num_states) * static_cast<size_t>(num_actions)) {
-    throw ValidationError("policy-shape", source + ": probs",
+    throw ValidationError("policy-shape", source + ".probs",
                           "policy has shape " + std::to_string(num_states) + " x " +
                               std::to_string(num_actions) + ", the MDP needs " +
                               std::to_string(expected_states) + " x " +
@@ -257,14 +258,14 @@ void Policy::validate(int expected_states, int expected_actions, const std::stri
       double p = (*this)(s, a);
       if (!(p >= 0.0 && p <= 1.0 + kProbabilityTolerance)) {
         throw ValidationError("probability-range",
-                              source + ": probs[" + std::to_string(s) + "][" +
+                              source + ".probs[" + std::to_string(s) + "][" +
                                   std::to_string(a) + "]",
                               "probability must be in [0, 1], got " + fmt_double(p));
       }
       sum += p;
     }
     if (std::abs(sum - 1.0) > kProbabilityTolerance) {
-      throw ValidationError("probabilities-sum", source + ": probs[" + std::to_string(s) + "]",
+      throw ValidationError("probabilities-sum", source + ".probs[" + std::to_string(s) + "]",
                             "row sums to " + fmt_double(sum) + ", not 1 (tolerance 1e-9)");
     }
   }

@@ -1,0 +1,96 @@
+// Helpers shared by the test suites: temporary folders, writing files, running the `bcq`
+// binary and capturing its exit code, stdout and stderr.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace bcq::test {
+
+/// A fresh folder under $TMPDIR, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "bcq-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data()) ? tmpl : std::string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+  /// Names of the entries in the folder (to check that nothing half-written was left).
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(path_)) out.push_back(e.path().filename().string());
+    return out;
+  }
+
+ private:
+  std::string path_;
+};
+
+inline void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+inline bool file_exists(const std::string& path) { return std::filesystem::exists(path); }
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string shell_quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+/// Runs the built `bcq` with `args`; stdout and stderr are captured through files in `dir`.
+inline CliResult run_bcq(const std::vector<std::string>& args, const std::string& dir) {
+  std::string cmd = shell_quote(BCQ_BINARY);
+  for (const std::string& a : args) cmd += " " + shell_quote(a);
+  std::string out_path = dir + "/.stdout", err_path = dir + "/.stderr";
+  cmd += " >" + shell_quote(out_path) + " 2>" + shell_quote(err_path);
+  int status = std::system(cmd.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  std::filesystem::remove(out_path);
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+/// The DESIGN.md example MDP (3 states, state 2 terminal, gamma 0.9).
+inline const char* kTwoStepMdp = R"({ "format": "bcq-mdp/1", "name": "two-step", "num_states": 3, "num_actions": 2, "gamma": 0.9,
+  "initial": [[0, 1.0]],
+  "terminal": [2],
+  "transitions": [
+    {"s": 0, "a": 0, "outcomes": [{"next": 1, "p": 1.0, "r": 0.0}]},
+    {"s": 0, "a": 1, "outcomes": [{"next": 1, "p": 0.5, "r": 1.0}, {"next": 2, "p": 0.5, "r": 0.0}]},
+    {"s": 1, "a": 0, "outcomes": [{"next": 2, "p": 1.0, "r": 2.0}]},
+    {"s": 1, "a": 1, "outcomes": [{"next": 2, "p": 1.0, "r": -1.0}]} ] })";
+
+}  // namespace bcq::test
