@@ -1,5 +1,319 @@
-// Stub until its issue lands.
+// `bcq tabular` (sampled / synchronous Q-learning and BCQL on a batch) and `bcq error`
+// (extrapolation error, direct and by Remark 1): thin wrappers over bcql/.
+// --json alone prints JSON to stdout; --json F writes it to F atomically.
+#include <fmt/core.h>
+
+#include <cmath>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
 #include "apps/cli_common.hpp"
+#include "bcql/extrapolation_error.hpp"
+#include "bcql/prepared_batch.hpp"
+#include "bcql/sampled.hpp"
+#include "bcql/synchronous.hpp"
+#include "common/atomic_file.hpp"
+#include "mdp/batch.hpp"
+#include "mdp/io.hpp"
+
 namespace bcq::cli {
-void add_tabular_commands(CLI::App&) {}
+namespace {
+
+nlohmann::ordered_json table_json(const QTable& q) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (int s = 0; s < q.num_states; ++s) {
+    nlohmann::ordered_json row = nlohmann::ordered_json::array();
+    for (int a = 0; a < q.num_actions; ++a) row.push_back(q(s, a));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// --json with no value -> stdout; with a value -> that file (atomic).
+void emit_json(const nlohmann::ordered_json& doc, const CLI::Option* option, const std::string& path) {
+  if (option->count() == 0) return;
+  if (path.empty() || path == "-") {
+    std::cout << doc.dump(1) << "\n";
+  } else {
+    write_file_atomic(path, doc.dump(1) + "\n");
+  }
+}
+
+bool json_to_stdout(const CLI::Option* option, const std::string& path) {
+  return option->count() > 0 && (path.empty() || path == "-");
+}
+
+void check_finite(double x, const char* name) {
+  if (!std::isfinite(x)) throw InputError(std::string(name) + " must be finite");
+}
+
+// ---------------------------------------------------------------- bcq tabular
+
+struct TabularOptions {
+  std::string algo;
+  std::string mdp_path;
+  std::string batch_path;
+  std::string mode = "sampled";
+  int64_t iterations = 1000000;
+  uint64_t seed = 0;
+  std::string step = "rm";
+  double alpha = 0.1;
+  double c = 1.0;
+  double w = 0.8;
+  double q_init = 0.0;
+  int64_t check_every = 0;
+  double tol = -1.0;  // < 0: the mode's default
+  std::string json_path;
+  const CLI::Option* json_option = nullptr;
+  std::string policy_out;
+};
+
+void run_tabular(const TabularOptions& o) {
+  const bcql::Algorithm algorithm = bcql::algorithm_from_string(o.algo);
+  check_finite(o.q_init, "--q-init");
+  if (o.iterations < 0) throw InputError("--iterations must be >= 0");
+  if (o.check_every < 0) throw InputError("--check-every must be >= 0");
+  const FiniteMdp mdp = load_mdp(o.mdp_path);
+  const Batch batch = load_batch(o.batch_path);
+  const bcql::PreparedBatch prepared = bcql::prepare_batch(mdp, batch, o.batch_path);
+
+  nlohmann::ordered_json out;
+  out["format"] = "bcq-tabular/1";
+  out["algorithm"] = bcql::to_string(algorithm);
+  out["mode"] = o.mode;
+  out["mdp"] = o.mdp_path;
+  out["batch"] = o.batch_path;
+  out["num_states"] = mdp.num_states();
+  out["num_actions"] = mdp.num_actions();
+  out["gamma"] = mdp.gamma();
+  out["batch_size"] = batch.size();
+  out["q_init"] = o.q_init;
+
+  QTable Q;
+  std::string summary;
+  if (o.mode == "sampled") {
+    bcql::SampledOptions opt;
+    opt.algorithm = algorithm;
+    opt.step = o.step == "constant" ? bcql::StepSchedule::constant(o.alpha)
+                                    : bcql::StepSchedule::polynomial(o.c, o.w);
+    opt.q_init = o.q_init;
+    opt.seed = o.seed;
+    opt.max_updates = o.iterations;
+    opt.check_every = o.check_every;
+    opt.residual_tolerance = o.tol < 0.0 ? 1e-6 : o.tol;
+    const bcql::SampledResult r = bcql::run_sampled(prepared, opt);
+    Q = r.Q;
+    // The diagnostic is reported even when it did not run during the run.
+    const double residual = bcql::bellman_residual(prepared, algorithm, Q);
+    const double bound = residual / (1.0 - mdp.gamma());
+    out["seed"] = o.seed;
+    out["step"] = opt.step.kind == bcql::StepSchedule::Kind::kConstant
+                      ? nlohmann::ordered_json{{"kind", "constant"}, {"alpha", opt.step.alpha},
+                                       {"robbins_monro", false}}
+                      : nlohmann::ordered_json{{"kind", "polynomial"}, {"c", opt.step.c},
+                                       {"w", opt.step.w},
+                                       {"robbins_monro", opt.step.robbins_monro()}};
+    out["updates"] = r.updates;
+    out["stop"] = bcql::to_string(r.stop);
+    out["convergence"] = {{"diagnostic", "bellman-residual"},
+                          {"check_every", o.check_every},
+                          {"tolerance", opt.residual_tolerance},
+                          {"checks", r.residual_checks},
+                          {"residual", residual},
+                          {"error_bound", bound},
+                          {"converged", r.stop == bcql::StopReason::kConverged}};
+    summary = fmt::format(
+        "{} sampled: {} updates, stopped by {} (Bellman residual {:.3g}, so max |Q - fixed "
+        "point| <= {:.3g})",
+        bcql::to_string(algorithm), r.updates, bcql::to_string(r.stop), residual, bound);
+  } else {
+    bcql::SynchronousOptions opt;
+    opt.algorithm = algorithm;
+    opt.q_init = o.q_init;
+    opt.tolerance = o.tol < 0.0 ? 1e-11 : o.tol;
+    if (!(opt.tolerance > 0.0)) throw InputError("--tol must be > 0 in synchronous mode");
+    const bcql::SynchronousResult r = bcql::run_synchronous(prepared, opt);
+    Q = r.Q;
+    out["sweeps"] = r.sweeps;
+    out["updates"] = static_cast<int64_t>(r.sweeps) *
+                     static_cast<int64_t>(prepared.model.pair_sa.size());
+    out["stop"] = r.converged ? "converged" : "max-sweeps";
+    out["convergence"] = {{"diagnostic", "sweep-change"},
+                          {"tolerance", opt.tolerance},
+                          {"error_bound", r.error_bound},
+                          {"converged", r.converged}};
+    summary = fmt::format("{} synchronous: {} sweeps, {} (max |Q - fixed point| <= {:.3g})",
+                          bcql::to_string(algorithm), r.sweeps,
+                          r.converged ? "converged" : "NOT converged", r.error_bound);
+    if (!r.converged) set_failed_check();
+  }
+  const std::vector<int> policy = bcql::learned_policy(prepared, algorithm, Q);
+  out["Q"] = table_json(Q);
+  out["greedy_policy"] = policy;
+  nlohmann::ordered_json in_batch = nlohmann::ordered_json::array();
+  for (int s = 0; s < mdp.num_states(); ++s) {
+    nlohmann::ordered_json actions = nlohmann::ordered_json::array();
+    for (int a = 0; a < mdp.num_actions(); ++a)
+      if (prepared.counts.contains(s, a)) actions.push_back(a);
+    in_batch.push_back(actions);
+  }
+  out["in_batch_actions"] = in_batch;
+
+  if (!o.policy_out.empty())
+    save_policy(Policy::deterministic(policy, mdp.num_actions()), o.policy_out);
+  if (!json_to_stdout(o.json_option, o.json_path)) {
+    std::cout << summary << "\n";
+    std::cout << fmt::format("{:>6} {:>7}  Q(s,a) for a = 0..{} ('~': (s,a) not in the batch)\n",
+                             "state", "greedy", mdp.num_actions() - 1);
+    for (int s = 0; s < mdp.num_states(); ++s) {
+      std::string qs;
+      for (int a = 0; a < mdp.num_actions(); ++a)
+        qs += fmt::format(" {:>11.6f}{}", Q(s, a),
+                          prepared.counts.contains(s, a) || mdp.is_terminal(s) ? " " : "~");
+      std::cout << fmt::format("{:>6} {:>7}{}{}\n", s,
+                               mdp.is_terminal(s) ? std::string("-")
+                                                  : std::to_string(policy[static_cast<size_t>(s)]),
+                               qs, mdp.is_terminal(s) ? "  (terminal)" : "");
+    }
+  }
+  emit_json(out, o.json_option, o.json_path);
+}
+
+// ---------------------------------------------------------------- bcq error
+
+struct ErrorOptions {
+  std::string mdp_path;
+  std::string batch_path;
+  std::string policy_path;
+  double q_init = 0.0;
+  std::string json_path;
+  const CLI::Option* json_option = nullptr;
+};
+
+void run_error(const ErrorOptions& o) {
+  check_finite(o.q_init, "--q-init");
+  const FiniteMdp mdp = load_mdp(o.mdp_path);
+  const Batch batch = load_batch(o.batch_path);
+  validate_batch(batch, mdp, o.batch_path);
+  const Policy pi = load_policy(o.policy_path, mdp.num_states(), mdp.num_actions());
+  pi.validate(mdp.num_states(), mdp.num_actions(), o.policy_path);
+  bcql::ExtrapolationOptions opt;
+  opt.q_init = o.q_init;
+  const bcql::ExtrapolationError e = bcql::extrapolation_error(mdp, batch, pi, opt);
+  // Remark 1 must reproduce Eq. 3: a disagreement is a failed check (exit code 1).
+  const double agreement_tol = 1e-9;
+  const bool agree = e.max_difference <= agreement_tol;
+  if (!agree) set_failed_check();
+
+  auto pair_json = [](const bcql::RelevantPair& r) {
+    nlohmann::ordered_json j = {{"s", r.s},       {"a", r.a},
+                        {"mu", r.mu},     {"pi", r.pi},
+                        {"in_batch", r.in_batch}, {"p_distance", r.p_distance},
+                        {"eps", r.eps},   {"breaks_lemma1", r.breaks_lemma1}};
+    if (r.breaks_lemma1) j["reason"] = r.in_batch ? "p_B != p_M" : "missing from batch";
+    return j;
+  };
+  nlohmann::ordered_json out;
+  out["format"] = "bcq-error/1";
+  out["mdp"] = o.mdp_path;
+  out["batch"] = o.batch_path;
+  out["policy"] = o.policy_path;
+  out["gamma"] = mdp.gamma();
+  out["q_init"] = o.q_init;
+  out["eps_direct"] = table_json(e.direct);
+  out["eps_remark1"] = table_json(e.remark1);
+  out["max_difference"] = e.max_difference;
+  out["methods_agree"] = agree;
+  out["eps_pi_mdp"] = e.eps_pi_mdp;
+  out["eps_pi_mdp_remark1"] = e.eps_pi_mdp_remark1;
+  out["q_pi"] = table_json(e.q_pi);
+  out["q_pi_batch"] = table_json(e.q_pi_batch);
+  out["visitation"] = e.visitation;
+  std::vector<int> reachable;
+  for (int s = 0; s < mdp.num_states(); ++s)
+    if (e.reachable[static_cast<size_t>(s)]) reachable.push_back(s);
+  out["reachable_states"] = reachable;
+  nlohmann::ordered_json relevant = nlohmann::ordered_json::array(), violations = nlohmann::ordered_json::array();
+  for (const auto& r : e.relevant) relevant.push_back(pair_json(r));
+  for (const auto& r : e.lemma1_violations) violations.push_back(pair_json(r));
+  out["relevant_pairs"] = relevant;
+  out["lemma1_violations"] = violations;
+  out["lemma1_condition_holds"] = e.lemma1_violations.empty();
+
+  if (!json_to_stdout(o.json_option, o.json_path)) {
+    std::cout << fmt::format(
+        "extrapolation error of {} on {} with batch {} ({} transitions), gamma {}\n",
+        o.policy_path, o.mdp_path, o.batch_path, batch.size(), mdp.gamma());
+    std::cout << fmt::format("eps^pi_MDP (Eq. 5) = {:.9g}   (Remark 1: {:.9g})\n", e.eps_pi_mdp,
+                             e.eps_pi_mdp_remark1);
+    std::cout << fmt::format("max |eps direct (Eq. 3) - eps Remark 1 (Eq. 16)| = {:.3g}  ({})\n",
+                             e.max_difference, agree ? "agree" : "DISAGREE");
+    std::cout << fmt::format("{:>6} {:>4} {:>10} {:>6} {:>8} {:>13} {:>13} {:>13}  {}\n", "state",
+                             "a", "mu(s)", "pi", "in B", "Q^pi", "Q^pi_B", "eps", "Lemma 1");
+    for (const auto& r : e.relevant) {
+      std::cout << fmt::format("{:>6} {:>4} {:>10.6f} {:>6.3f} {:>8} {:>13.6f} {:>13.6f} {:>13.6f}  {}\n",
+                               r.s, r.a, r.mu, r.pi, r.in_batch ? "yes" : "no", e.q_pi(r.s, r.a),
+                               e.q_pi_batch(r.s, r.a), r.eps,
+                               !r.breaks_lemma1 ? "ok"
+                               : r.in_batch     ? "p_B != p_M"
+                                                : "missing from batch");
+    }
+    std::cout << fmt::format("{} relevant pairs, {} break Lemma 1's condition (p_B = p_M on every "
+                             "relevant pair)\n",
+                             e.relevant.size(), e.lemma1_violations.size());
+  }
+  emit_json(out, o.json_option, o.json_path);
+}
+
+}  // namespace
+
+void add_tabular_commands(CLI::App& app) {
+  auto t = std::make_shared<TabularOptions>();
+  CLI::App* tab = app.add_subcommand(
+      "tabular", "Q-learning (Eq. 2) or BCQL (Eq. 6) on a batch, sampled or synchronous");
+  tab->add_option("--algo", t->algo, "q-learning | bcql")
+      ->required()
+      ->check(CLI::IsMember({"q-learning", "bcql"}));
+  tab->add_option("--mdp", t->mdp_path, "MDP file (bcq-mdp/1 JSON)")->required();
+  tab->add_option("--batch", t->batch_path, "batch CSV (s,a,r,s_next,done)")->required();
+  tab->add_option("--mode", t->mode,
+                  "sampled (uniform draws from B) | synchronous (expected update to the fixed point)")
+      ->check(CLI::IsMember({"sampled", "synchronous"}));
+  tab->add_option("--iterations", t->iterations, "sampled: number of updates (default 1000000)");
+  tab->add_option("--seed", t->seed, "sampled: seed of the uniform draws");
+  tab->add_option("--step", t->step,
+                  "sampled: rm (alpha = c / n(s,a)^w, Robbins-Monro for w in (0.5,1]) | constant")
+      ->check(CLI::IsMember({"rm", "constant"}));
+  tab->add_option("--alpha", t->alpha, "constant step size in (0, 1] (default 0.1)");
+  tab->add_option("--c", t->c, "rm: scale c > 0 (default 1)");
+  tab->add_option("--w", t->w, "rm: exponent w in (0, 1] (default 0.8)");
+  tab->add_option("--q-init", t->q_init, "Q_init for every (s,a) (default 0)");
+  tab->add_option("--check-every", t->check_every,
+                  "sampled: compute the Bellman residual every N updates and stop below --tol "
+                  "(0 = never, the default)");
+  tab->add_option("--tol", t->tol,
+                  "sampled: residual tolerance (default 1e-6); synchronous: bound on "
+                  "max |Q - fixed point| (default 1e-11)");
+  t->json_option = tab->add_option("--json", t->json_path,
+                                   "JSON result: to stdout, or to the file given")
+                       ->expected(0, 1);
+  tab->add_option("--policy-out", t->policy_out, "also write the learned policy (bcq-policy/1)");
+  tab->callback([t] { run_tabular(*t); });
+
+  auto e = std::make_shared<ErrorOptions>();
+  CLI::App* err = app.add_subcommand(
+      "error", "Extrapolation error of a policy: direct (Eq. 3) and by Remark 1 (Eq. 16), Eq. 5");
+  err->add_option("--mdp", e->mdp_path, "MDP file (bcq-mdp/1 JSON)")->required();
+  err->add_option("--batch", e->batch_path, "batch CSV (s,a,r,s_next,done)")->required();
+  err->add_option("--policy", e->policy_path, "policy file (bcq-policy/1 JSON)")->required();
+  err->add_option("--q-init", e->q_init, "Q_init of M_B's unseen pairs (default 0)");
+  e->json_option = err->add_option("--json", e->json_path,
+                                   "JSON result: to stdout, or to the file given")
+                       ->expected(0, 1);
+  err->callback([e] { run_error(*e); });
+}
+
 }  // namespace bcq::cli
