@@ -118,7 +118,12 @@ class MujocoEnv final : public Env {
       throw InputError("model file for environment '" + name_ + "' not found: " + model_file);
     }
     std::array<char, 1024> error{};
-    model_.reset(mj_loadXML(model_file.c_str(), nullptr, error.data(), error.size()));
+    {
+      // The XML parser and compiler are not documented as thread-safe in MuJoCo 2.2.
+      static std::mutex load_mutex;
+      const std::lock_guard<std::mutex> lock(load_mutex);
+      model_.reset(mj_loadXML(model_file.c_str(), nullptr, error.data(), error.size()));
+    }
     if (!model_) {
       throw InputError("invalid model file " + model_file + ": " + one_line(error.data()));
     }
