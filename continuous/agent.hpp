@@ -1,0 +1,70 @@
+// The interface shared by BCQ and its baselines (offline DDPG, BC, VAE-BC, behavioural DDPG):
+// one training step on a sampled mini-batch, action selection, the critic's value estimate,
+// checkpoint state and TorchScript export.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace bcq::continuous {
+
+/// A sampled mini-batch (rows = transitions). reward and not_done are [B, 1].
+struct Batch {
+  torch::Tensor state, action, next_state, reward, not_done;
+};
+
+/// Sizes and bounds of the problem an agent solves.
+struct ProblemShape {
+  int64_t state_dim = 0;
+  int64_t action_dim = 0;
+  double max_action = 1.0;  ///< actions lie in [-max_action, max_action] in every dimension
+};
+
+/// Losses of one training step (NaN for a loss the agent does not have).
+using Losses = std::map<std::string, double>;
+
+class Agent {
+ public:
+  virtual ~Agent() = default;
+  /// "bcq", "ddpg", "bc", "vae-bc".
+  virtual std::string algo() const = 0;
+  /// One gradient step on `batch`; returns the losses (the caller checks them for NaN/Inf).
+  virtual Losses train_step(const Batch& batch) = 0;
+  /// Actions for a batch of states [N, state_dim] -> [N, action_dim], using `gen` for any
+  /// sampling so that evaluation never disturbs the training random stream.
+  virtual torch::Tensor select_action(const torch::Tensor& states, at::Generator& gen) = 0;
+  /// The critic's estimate Q(s, pi(s)) for each state [N] (NaN when the agent has no critic).
+  virtual torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen) = 0;
+  /// Every number needed to continue training bit-identically (parameters, target networks,
+  /// optimizer moments and steps, the training random generator).
+  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
+  virtual void load(torch::serialize::InputArchive& archive) = 0;
+  /// Writes the policy as a TorchScript module: forward(state [state_dim] or [N, state_dim])
+  /// -> action(s).
+  virtual void export_policy(const std::string& path) const = 0;
+  /// Hyperparameters, for config.json.
+  virtual nlohmann::json config() const = 0;
+  virtual torch::Device device() const = 0;
+};
+
+/// Creates an agent by name ("bcq", "ddpg", "bc", "vae-bc") with the paper's defaults,
+/// initialised from `seed`. Throws bcq::InputError for an unknown name.
+std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
+                                  uint64_t seed, torch::Device device);
+
+/// A fresh random generator on `device`, seeded with `seed`.
+at::Generator make_generator(uint64_t seed, torch::Device device);
+
+/// Saves / restores a generator's state under `key`.
+void save_generator(torch::serialize::OutputArchive& archive, const std::string& key,
+                    const at::Generator& gen);
+void load_generator(torch::serialize::InputArchive& archive, const std::string& key,
+                    at::Generator& gen);
+
+}  // namespace bcq::continuous

@@ -1,0 +1,187 @@
+#include "continuous/nets.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+
+namespace bcq::continuous {
+
+namespace nn = torch::nn;
+
+PerturbationActorImpl::PerturbationActorImpl(int64_t state_dim, int64_t action_dim,
+                                             double max_action_, double phi_)
+    : max_action(max_action_), phi(phi_) {
+  l1 = register_module("l1", nn::Linear(state_dim + action_dim, 400));
+  l2 = register_module("l2", nn::Linear(400, 300));
+  l3 = register_module("l3", nn::Linear(300, action_dim));
+}
+
+torch::Tensor PerturbationActorImpl::forward(const torch::Tensor& state,
+                                             const torch::Tensor& action) {
+  auto x = torch::relu(l1(torch::cat({state, action}, 1)));
+  x = torch::relu(l2(x));
+  // Eq. 10/11: a + xi_phi(s, a, Phi), xi in [-Phi * max_action, Phi * max_action].
+  x = (phi * max_action) * torch::tanh(l3(x));
+  return (x + action).clamp(-max_action, max_action);
+}
+
+TwinCriticImpl::TwinCriticImpl(int64_t state_dim, int64_t action_dim) {
+  l1 = register_module("l1", nn::Linear(state_dim + action_dim, 400));
+  l2 = register_module("l2", nn::Linear(400, 300));
+  l3 = register_module("l3", nn::Linear(300, 1));
+  l4 = register_module("l4", nn::Linear(state_dim + action_dim, 400));
+  l5 = register_module("l5", nn::Linear(400, 300));
+  l6 = register_module("l6", nn::Linear(300, 1));
+}
+
+std::pair<torch::Tensor, torch::Tensor> TwinCriticImpl::forward(const torch::Tensor& state,
+                                                                const torch::Tensor& action) {
+  auto sa = torch::cat({state, action}, 1);
+  auto q1 = l3(torch::relu(l2(torch::relu(l1(sa)))));
+  auto q2 = l6(torch::relu(l5(torch::relu(l4(sa)))));
+  return {q1, q2};
+}
+
+torch::Tensor TwinCriticImpl::q1(const torch::Tensor& state, const torch::Tensor& action) {
+  auto sa = torch::cat({state, action}, 1);
+  return l3(torch::relu(l2(torch::relu(l1(sa)))));
+}
+
+VaeImpl::VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim_, double max_action_)
+    : latent_dim(latent_dim_), max_action(max_action_) {
+  e1 = register_module("e1", nn::Linear(state_dim + action_dim, 750));
+  e2 = register_module("e2", nn::Linear(750, 750));
+  mean = register_module("mean", nn::Linear(750, latent_dim));
+  log_std = register_module("log_std", nn::Linear(750, latent_dim));
+  d1 = register_module("d1", nn::Linear(state_dim + latent_dim, 750));
+  d2 = register_module("d2", nn::Linear(750, 750));
+  d3 = register_module("d3", nn::Linear(750, action_dim));
+}
+
+VaeImpl::Output VaeImpl::forward(const torch::Tensor& state, const torch::Tensor& action,
+                                 const torch::Tensor& eps) {
+  auto h = torch::relu(e1(torch::cat({state, action}, 1)));
+  h = torch::relu(e2(h));
+  auto mu = mean(h);
+  auto std = torch::exp(log_std(h).clamp(-4, 15));
+  auto z = mu + std * eps;
+  return {decode(state, z), mu, std};
+}
+
+torch::Tensor VaeImpl::decode(const torch::Tensor& state, const torch::Tensor& z) {
+  auto h = torch::relu(d1(torch::cat({state, z}, 1)));
+  h = torch::relu(d2(h));
+  return max_action * torch::tanh(d3(h));
+}
+
+torch::Tensor sample_clipped_latent(int64_t rows, int64_t latent_dim, at::Generator& gen,
+                                    const torch::TensorOptions& options) {
+  return at::randn({rows, latent_dim}, gen, options).clamp_(-0.5, 0.5);
+}
+
+DeterministicActorImpl::DeterministicActorImpl(int64_t state_dim, int64_t action_dim,
+                                               double max_action_)
+    : max_action(max_action_) {
+  l1 = register_module("l1", nn::Linear(state_dim, 400));
+  l2 = register_module("l2", nn::Linear(400, 300));
+  l3 = register_module("l3", nn::Linear(300, action_dim));
+}
+
+torch::Tensor DeterministicActorImpl::forward(const torch::Tensor& state) {
+  auto x = torch::relu(l1(state));
+  x = torch::relu(l2(x));
+  return max_action * torch::tanh(l3(x));
+}
+
+CriticImpl::CriticImpl(int64_t state_dim, int64_t action_dim) {
+  l1 = register_module("l1", nn::Linear(state_dim + action_dim, 400));
+  l2 = register_module("l2", nn::Linear(400, 300));
+  l3 = register_module("l3", nn::Linear(300, 1));
+}
+
+torch::Tensor CriticImpl::forward(const torch::Tensor& state, const torch::Tensor& action) {
+  auto x = torch::relu(l1(torch::cat({state, action}, 1)));
+  x = torch::relu(l2(x));
+  return l3(x);
+}
+
+FlatParameters flatten_parameters(torch::nn::Module& module) {
+  auto params = module.parameters();
+  int64_t total = 0;
+  for (const auto& p : params) total += p.numel();
+  auto options = params.empty() ? torch::TensorOptions() : params.front().options();
+  FlatParameters flat{torch::empty({total}, options.requires_grad(false)),
+                      torch::zeros({total}, options.requires_grad(false))};
+  int64_t offset = 0;
+  torch::NoGradGuard no_grad;
+  for (auto& p : params) {
+    const int64_t n = p.numel();
+    auto value_view = flat.values.narrow(0, offset, n).view(p.sizes());
+    value_view.copy_(p);
+    p.set_data(value_view);
+    p.mutable_grad() = flat.grads.narrow(0, offset, n).view(p.sizes());
+    offset += n;
+  }
+  return flat;
+}
+
+FlatAdam::FlatAdam(const torch::Tensor& like, double learning_rate)
+    : lr(learning_rate), exp_avg(torch::zeros_like(like)), exp_avg_sq(torch::zeros_like(like)) {}
+
+void FlatAdam::update(torch::Tensor& params, const torch::Tensor& grads) {
+  torch::NoGradGuard no_grad;
+  ++step;
+  const double bias_correction1 = 1.0 - std::pow(beta1, static_cast<double>(step));
+  const double bias_correction2 = 1.0 - std::pow(beta2, static_cast<double>(step));
+  const double step_size = lr / bias_correction1;
+  const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+  if (!params.device().is_cpu() || params.scalar_type() != torch::kFloat) {
+    exp_avg.mul_(beta1).add_(grads, 1 - beta1);
+    exp_avg_sq.mul_(beta2).addcmul_(grads, grads, 1 - beta2);
+    auto denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps);
+    params.addcdiv_(exp_avg, denom, -step_size);
+    return;
+  }
+  // The same arithmetic as torch.optim.Adam's single-tensor CPU path, element by element, in
+  // one pass over memory instead of six.
+  float* p = params.data_ptr<float>();
+  const float* g = grads.data_ptr<float>();
+  float* m = exp_avg.data_ptr<float>();
+  float* v = exp_avg_sq.data_ptr<float>();
+  const float b1 = static_cast<float>(beta1), one_minus_b1 = static_cast<float>(1 - beta1);
+  const float b2 = static_cast<float>(beta2), one_minus_b2 = static_cast<float>(1 - beta2);
+  const float bc2_sqrt = static_cast<float>(bias_correction2_sqrt);
+  const float eps_f = static_cast<float>(eps);
+  const float neg_step = static_cast<float>(-step_size);
+  at::parallel_for(0, params.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float gi = g[i];
+      const float mi = m[i] * b1 + gi * one_minus_b1;
+      const float vi = v[i] * b2 + (gi * gi) * one_minus_b2;
+      m[i] = mi;
+      v[i] = vi;
+      const float denom = std::sqrt(vi) / bc2_sqrt + eps_f;
+      p[i] = p[i] + neg_step * (mi / denom);
+    }
+  });
+}
+
+void polyak_update(torch::Tensor& target, const torch::Tensor& online, double tau) {
+  torch::NoGradGuard no_grad;
+  if (!target.device().is_cpu() || target.scalar_type() != torch::kFloat) {
+    target.copy_(tau * online + (1 - tau) * target);
+    return;
+  }
+  float* t = target.data_ptr<float>();
+  const float* o = online.data_ptr<float>();
+  const float tau_f = static_cast<float>(tau), keep = static_cast<float>(1 - tau);
+  at::parallel_for(0, target.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) t[i] = tau_f * o[i] + keep * t[i];
+  });
+}
+
+void set_requires_grad(torch::nn::Module& module, bool on) {
+  for (auto& p : module.parameters()) p.requires_grad_(on);
+}
+
+}  // namespace bcq::continuous
