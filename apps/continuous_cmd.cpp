@@ -1,5 +1,105 @@
-// `bcq collect / train / eval` (continuous/). Filled in by the BCQ work (issue 6).
+// `bcq collect / train / eval` (continuous/): thin wrappers over continuous/training.hpp.
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
 #include "apps/cli_common.hpp"
+#include "common/error.hpp"
+#include "continuous/training.hpp"
+
 namespace bcq::cli {
-void add_continuous_commands(CLI::App&) {}
+
+void add_continuous_commands(CLI::App& app) {
+  namespace cont = bcq::continuous;
+
+  // ---------------------------------------------------------------- collect
+  auto collect_opt = std::make_shared<cont::CollectOptions>();
+  auto* collect = app.add_subcommand(
+      "collect", "Collect a batch (HDF5, D4RL keys) with a behavioural DDPG agent");
+  collect->add_option("--env", collect_opt->env, "Environment (hopper, walker2d, halfcheetah, inverted-pendulum)")->required();
+  collect->add_option("--kind", collect_opt->kind,
+                      "final (N(0,0.5) noise, all transitions) | concurrent (N(0,0.1)) | "
+                      "imitation (trained expert, no noise) | imperfect (expert, p=0.3 random, N(0,0.3))")
+      ->capture_default_str();
+  collect->add_option("--steps", collect_opt->steps, "Transitions to collect")->capture_default_str();
+  collect->add_option("--expert-steps", collect_opt->expert_steps,
+                      "imitation/imperfect: DDPG training steps of the expert (default: --steps)");
+  collect->add_option("--start-steps", collect_opt->start_steps,
+                      "Uniformly random steps before the behavioural actor acts")->capture_default_str();
+  collect->add_option("--seed", collect_opt->seed, "Random seed")->capture_default_str();
+  collect->add_option("--threads", collect_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  collect->add_option("-o,--out", collect_opt->out_path, "Output HDF5 file")->required();
+  auto* collect_quiet = collect->add_flag("--quiet", "No progress output");
+  collect->callback([collect_opt, collect_quiet] {
+    collect_opt->progress = stderr_is_tty() && collect_quiet->count() == 0;
+    auto r = cont::collect(*collect_opt);
+    std::cout << "collected " << r.transitions << " transitions (" << r.episodes
+              << " complete episodes, mean return " << r.behavioural_return << ") -> "
+              << collect_opt->out_path << "\n";
+  });
+
+  // ---------------------------------------------------------------- train
+  auto train_opt = std::make_shared<cont::TrainOptions>();
+  auto* train = app.add_subcommand("train", "Train BCQ or a baseline offline on a batch");
+  train->add_option("--algo", train_opt->algo, "bcq | ddpg | bc | vae-bc")->capture_default_str();
+  train->add_option("--env", train_opt->env, "Environment the batch comes from")->required();
+  train->add_option("--buffer", train_opt->buffer_path, "HDF5 batch (D4RL keys)");
+  train->add_option("--iterations", train_opt->iterations, "Training iterations")->capture_default_str();
+  train->add_option("--eval-every", train_opt->eval_every,
+                    "Evaluate (10 episodes) and checkpoint every K iterations")->capture_default_str();
+  train->add_option("--eval-episodes", train_opt->eval_episodes, "Episodes per evaluation")->capture_default_str();
+  train->add_option("--seed", train_opt->seed, "Random seed")->capture_default_str();
+  train->add_option("--out", train_opt->out_dir, "Run folder")->required();
+  train->add_flag("--resume", train_opt->resume, "Continue the run in --out from its checkpoint");
+  train->add_option("--device", train_opt->device, "cpu | cuda")->capture_default_str();
+  train->add_option("--threads", train_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  train->add_flag("--concurrent", train_opt->concurrent,
+                  "Concurrent setting: a behavioural DDPG collects while the agent trains");
+  train->add_option("--start-steps", train_opt->start_steps,
+                    "--concurrent: uniformly random behavioural steps first")->capture_default_str();
+  auto* train_quiet = train->add_flag("--quiet", "No progress output");
+  train->callback([train_opt, train_quiet] {
+    train_opt->progress = stderr_is_tty() && train_quiet->count() == 0;
+    auto r = cont::train(*train_opt);
+    if (r.diverged) {
+      std::cerr << "bcq: " << r.message << "\n";
+      set_failed_check();
+      return;
+    }
+    std::cout << train_opt->algo << " on " << train_opt->env << ": " << r.iteration
+              << " iterations, final mean return " << r.final_mean_return << "; run folder "
+              << train_opt->out_dir << "\n";
+  });
+
+  // ---------------------------------------------------------------- eval
+  auto eval_opt = std::make_shared<cont::EvalOptions>();
+  auto* eval = app.add_subcommand("eval", "Run an exported TorchScript policy (policy.pt)");
+  eval->add_option("--policy", eval_opt->policy_path, "TorchScript policy file")->required();
+  eval->add_option("--env", eval_opt->env, "Environment")->required();
+  eval->add_option("--episodes", eval_opt->episodes, "Episodes")->capture_default_str();
+  eval->add_option("--seed", eval_opt->seed, "Episode i starts from reset(seed + i)")->capture_default_str();
+  eval->add_option("--threads", eval_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  auto* eval_json = eval->add_flag("--json", "JSON output");
+  eval->callback([eval_opt, eval_json] {
+    auto r = cont::evaluate_policy_file(*eval_opt);
+    if (eval_json->count() > 0) {
+      nlohmann::json out;
+      out["episodes"] = nlohmann::json::array();
+      for (std::size_t i = 0; i < r.returns.size(); ++i) {
+        out["episodes"].push_back({{"return", r.returns[i]}, {"length", r.lengths[i]}});
+      }
+      out["mean_return"] = r.mean_return;
+      out["std_return"] = r.std_return;
+      std::cout << out.dump(2) << "\n";
+      return;
+    }
+    for (std::size_t i = 0; i < r.returns.size(); ++i) {
+      std::cout << "episode " << i << ": return " << r.returns[i] << ", length " << r.lengths[i] << "\n";
+    }
+    std::cout << "mean return " << r.mean_return << " (std " << r.std_return << ")\n";
+  });
+}
+
 }  // namespace bcq::cli

@@ -532,9 +532,13 @@ EvalResult evaluate_policy_file(const EvalOptions& opt) {
       torch::Tensor a;
       try {
         a = policy.forward({obs_tensor(obs).reshape({-1})}).toTensor();
-      } catch (const c10::Error& err) {
+      } catch (const std::exception& err) {
+        // The interpreter's message spans lines; keep its last line (the cause).
+        std::string why = err.what();
+        while (!why.empty() && why.back() == '\n') why.pop_back();
+        why = why.substr(why.find_last_of('\n') + 1);
         throw InputError(opt.policy_path + ": policy failed on a " + std::to_string(obs.size()) +
-                         "-dimensional observation of " + opt.env + " (" + err.what_without_backtrace() + ")");
+                         "-dimensional observation of " + opt.env + " (" + why + ")");
       }
       auto action = to_action(a);
       if (action.size() != env->action_size()) {

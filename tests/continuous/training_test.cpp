@@ -1,0 +1,197 @@
+// `bcq collect / train / eval` end to end on InvertedPendulum, small sizes: the run folder's
+// files, resume after an interrupted run giving bit-identical parameters and the same
+// evaluation numbers, the NaN/Inf stop, and exit codes.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "continuous/replay_buffer.hpp"
+
+namespace bcq::continuous {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string temp_path(const std::string& name) {
+  return (fs::path(::testing::TempDir()) / ("bcq_training_" + name)).string();
+}
+
+int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+  const auto out_file = temp_path("stdout.txt"), err_file = temp_path("stderr.txt");
+  const std::string cmd = std::string(BCQ_BINARY) + " " + args + " >" + out_file + " 2>" + err_file;
+  const int status = std::system(cmd.c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  if (out) *out = slurp(out_file);
+  if (err) *err = slurp(err_file);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::stringstream ls(line);
+    std::string f;
+    while (std::getline(ls, f, ',')) fields.push_back(f);
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+// One buffer shared by the tests of this file (collected once).
+class TrainingCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    buffer_ = new std::string(temp_path("ip_final.h5"));
+    std::string err;
+    ASSERT_EQ(run_bcq("collect --env inverted-pendulum --kind final --steps 1500 --start-steps 500 "
+                      "--seed 3 --threads 1 -o " + *buffer_, nullptr, &err), 0) << err;
+  }
+  static void TearDownTestSuite() {
+    std::remove(buffer_->c_str());
+    delete buffer_;
+  }
+  static std::string* buffer_;
+};
+std::string* TrainingCli::buffer_ = nullptr;
+
+TEST_F(TrainingCli, CollectWritesAD4rlBufferWithAttributes) {
+  nlohmann::json attrs;
+  auto b = load_buffer(*buffer_, {4, 1, 3.0, "inverted-pendulum"}, &attrs);
+  EXPECT_EQ(b.size(), 1500u);
+  EXPECT_EQ(attrs["kind"], "final");
+  EXPECT_EQ(attrs["steps"], 1500);
+  EXPECT_EQ(attrs["seed"], 3);
+  EXPECT_TRUE(attrs.contains("behavioural_return"));
+  // Episodes end: some transitions are terminal; next_observation of row i is the
+  // observation of row i+1 unless the episode ended there.
+  int terminals = 0, mismatches = 0;
+  for (std::size_t i = 0; i + 1 < b.size(); ++i) {
+    terminals += b.terminals[i];
+    if (!b.terminals[i] && !b.timeouts[i]) {
+      for (int k = 0; k < 4; ++k) mismatches += b.next_observations[i * 4 + k] != b.observations[(i + 1) * 4 + k];
+    }
+  }
+  EXPECT_GT(terminals, 0);
+  EXPECT_EQ(mismatches, 0);
+  std::string err;
+  EXPECT_EQ(run_bcq("collect --env inverted-pendulum --kind sloppy --steps 10 -o " + temp_path("x.h5"),
+                    nullptr, &err), 2);
+  EXPECT_NE(err.find("--kind must be"), std::string::npos) << err;
+}
+
+TEST_F(TrainingCli, TrainWritesRunFolderAndEvalRunsThePolicy) {
+  const auto dir = temp_path("run_files");
+  fs::remove_all(dir);
+  std::string out, err;
+  ASSERT_EQ(run_bcq("train --algo bcq --env inverted-pendulum --buffer " + *buffer_ +
+                        " --iterations 40 --eval-every 20 --eval-episodes 2 --seed 4 --threads 1 --out " + dir,
+                    &out, &err), 0) << err;
+  auto rows = read_csv(dir + "/eval.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"iteration", "mean_return", "std_return", "q_estimate",
+                                               "true_discounted_return", "wall_seconds"}));
+  EXPECT_EQ(rows[1][0], "20");
+  EXPECT_EQ(rows[2][0], "40");
+  std::ifstream cin(dir + "/config.json");
+  auto config = nlohmann::json::parse(cin);
+  EXPECT_EQ(config["algo"], "bcq");
+  EXPECT_EQ(config["seed"], 4);
+  EXPECT_EQ(config["hyperparameters"]["lambda"], 0.75);
+  EXPECT_EQ(config["hyperparameters"]["phi"], 0.05);
+  EXPECT_TRUE(config.contains("git_commit"));
+  ASSERT_TRUE(fs::exists(dir + "/policy.pt"));
+  ASSERT_TRUE(fs::exists(dir + "/checkpoint.pt"));
+  // bcq eval runs the exported TorchScript policy.
+  ASSERT_EQ(run_bcq("eval --policy " + dir + "/policy.pt --env inverted-pendulum --episodes 2 --json",
+                    &out, &err), 0) << err;
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["episodes"].size(), 2u);
+  EXPECT_GT(j["mean_return"].get<double>(), 0.0);
+  // A policy for another environment is refused with exit 2.
+  EXPECT_EQ(run_bcq("eval --policy " + dir + "/policy.pt --env hopper --episodes 1", &out, &err), 2);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  // The run folder is not overwritten without --resume.
+  EXPECT_EQ(run_bcq("train --env inverted-pendulum --buffer " + *buffer_ + " --out " + dir, &out, &err), 2);
+  EXPECT_NE(err.find("already holds a run"), std::string::npos) << err;
+}
+
+TEST_F(TrainingCli, ResumeEndsWithTheSameNumbersAsAnUninterruptedRun) {
+  for (const std::string algo : {"bcq", "ddpg"}) {
+    const auto straight = temp_path("straight_" + algo), split = temp_path("split_" + algo);
+    fs::remove_all(straight);
+    fs::remove_all(split);
+    const std::string common = "train --algo " + algo + " --env inverted-pendulum --buffer " + *buffer_ +
+                               " --eval-every 15 --eval-episodes 2 --seed 9 --threads 1 ";
+    std::string err;
+    ASSERT_EQ(run_bcq(common + "--iterations 45 --out " + straight, nullptr, &err), 0) << err;
+    // The "killed" run stopped after its checkpoint at 15 (an iteration count that the
+    // resumed run continues past).
+    ASSERT_EQ(run_bcq(common + "--iterations 15 --out " + split, nullptr, &err), 0) << err;
+    ASSERT_EQ(run_bcq(common + "--iterations 45 --resume --out " + split, nullptr, &err), 0) << err;
+    torch::serialize::InputArchive a, b;
+    a.load_from(straight + "/checkpoint.pt");
+    b.load_from(split + "/checkpoint.pt");
+    for (const auto& key : a.keys()) {
+      torch::Tensor x, y;
+      a.read(key, x);
+      b.read(key, y);
+      EXPECT_TRUE(torch::equal(x, y)) << algo << ": " << key;
+    }
+    auto ra = read_csv(straight + "/eval.csv"), rb = read_csv(split + "/eval.csv");
+    ASSERT_EQ(ra.size(), 4u);
+    ASSERT_EQ(rb.size(), 4u);
+    for (std::size_t i = 1; i < ra.size(); ++i) {
+      for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(ra[i][c], rb[i][c]) << algo << " row " << i << " col " << c;
+    }
+  }
+}
+
+TEST_F(TrainingCli, NonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint) {
+  // Rewards of 1e30 make the critic's squared error overflow float32.
+  ReplayBuffer b(4, 1);
+  const float s[4] = {0, 0, 0, 0}, a[1] = {0};
+  for (int i = 0; i < 200; ++i) b.add(s, a, i < 100 ? 0.0f : 1e30f, s, false, false);
+  const auto path = temp_path("huge.h5");
+  save_buffer(path, b, {{"env", "inverted-pendulum"}});
+  const auto dir = temp_path("diverged");
+  fs::remove_all(dir);
+  std::string err;
+  EXPECT_EQ(run_bcq("train --algo ddpg --env inverted-pendulum --buffer " + path +
+                        " --iterations 50 --eval-every 1 --eval-episodes 1 --threads 1 --out " + dir,
+                    nullptr, &err), 1);
+  EXPECT_NE(err.find("diverged at iteration"), std::string::npos) << err;
+  EXPECT_NE(err.find("critic_loss"), std::string::npos) << err;
+  std::ifstream in(dir + "/status.json");
+  auto status = nlohmann::json::parse(in);
+  EXPECT_EQ(status["status"], "diverged");
+  EXPECT_FALSE(fs::exists(dir + "/policy.pt"));
+  const int last_good = status["checkpoint_iteration"].get<int>();
+  if (last_good > 0) {
+    torch::serialize::InputArchive ckpt;
+    ckpt.load_from(dir + "/checkpoint.pt");
+    torch::Tensor it;
+    ckpt.read("iteration", it);
+    EXPECT_EQ(it.item<int64_t>(), last_good);
+  }
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace bcq::continuous
