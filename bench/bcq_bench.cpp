@@ -1,0 +1,147 @@
+// bench_bcq: BCQ training iterations per second with the paper's network sizes on
+// Hopper-sized (11 states, 3 actions) and HalfCheetah-sized (17, 6) inputs, at 1 and 2
+// LibTorch threads, against two baselines measured in the same process:
+//   - the machine's sgemm rate at the same thread count (the matmul roofline): the ratio
+//     achieved-GFLOP/s / sgemm-GFLOP/s says how close an iteration runs to pure matmul;
+//   - the reference PyTorch implementation's published rate on this kind of machine
+//     (issue 6: 18.0 / 28.3 it/s at 1 / 2 threads, 21.6 / 35.3 with denormals flushed).
+// Also times BCQ action selection (Eq. 11, 100 samples) per call.
+//
+// Usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush]
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "continuous/agent.hpp"
+#include "continuous/bcq.hpp"
+#include "continuous/replay_buffer.hpp"
+#include "continuous/sampling.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using bcq::continuous::ProblemShape;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// sgemm rate (GFLOP/s) on the iteration's dominant shape: [1000 x 750] x [750 x 750].
+double sgemm_gflops(double min_seconds) {
+  auto a = torch::randn({1000, 750}), b = torch::randn({750, 750}), c = torch::empty({1000, 750});
+  for (int i = 0; i < 5; ++i) torch::mm_out(c, a, b);
+  const double flop = 2.0 * 1000 * 750 * 750;
+  int64_t n = 0;
+  const auto t0 = Clock::now();
+  while (seconds_since(t0) < min_seconds) {
+    for (int i = 0; i < 10; ++i) torch::mm_out(c, a, b);
+    n += 10;
+  }
+  return flop * n / seconds_since(t0) / 1e9;
+}
+
+// Multiply-accumulates of one dense layer on M rows.
+double mac(double m, double in, double out) { return m * in * out; }
+
+// Matmul FLOPs of one BCQ iteration as this implementation runs it (batch 100, 10 target
+// samples): forward, weight gradients, and the input gradients autograd needs.
+double iteration_flop(double sd, double ad) {
+  const double B = 100, K = 10, L = 2 * ad;
+  auto decoder = [&](double m) { return mac(m, sd + L, 750) + mac(m, 750, 750) + mac(m, 750, ad); };
+  auto encoder = [&](double m) {
+    return mac(m, sd + ad, 750) + mac(m, 750, 750) + 2 * mac(m, 750, L);
+  };
+  auto mlp = [&](double m, double in, double out) {
+    return mac(m, in, 400) + mac(m, 400, 300) + mac(m, 300, out);
+  };
+  const double vae = 3 * (encoder(B) + decoder(B)) - mac(B, sd + ad, 750);
+  const double target = decoder(B * K) + mlp(B * K, sd + ad, ad) + 2 * mlp(B * K, sd + ad, 1);
+  const double critic = 3 * 2 * mlp(B, sd + ad, 1) - 2 * mac(B, sd + ad, 400);
+  const double actor = decoder(B) + (3 * mlp(B, sd + ad, ad) - mac(B, sd + ad, 400)) + 2 * mlp(B, sd + ad, 1);
+  return 2 * (vae + target + critic + actor);
+}
+
+bcq::continuous::ReplayBuffer synthetic_buffer(const ProblemShape& shape, std::size_t n) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> normal;
+  std::uniform_real_distribution<float> u(-1, 1);
+  bcq::continuous::ReplayBuffer b(shape.state_dim, shape.action_dim);
+  std::vector<float> s(shape.state_dim), a(shape.action_dim), s2(shape.state_dim);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (auto& x : s) x = normal(rng);
+    for (auto& x : a) x = u(rng);
+    for (auto& x : s2) x = normal(rng);
+    b.add(s.data(), a.data(), normal(rng), s2.data(), i % 100 == 99, false);
+  }
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = 300;
+  bool flush = true;
+  std::vector<int> thread_counts = {1, 2};
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) {
+      iterations = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
+      thread_counts.clear();
+      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) thread_counts.push_back(std::atoi(t));
+    } else if (!std::strcmp(argv[i], "--no-flush")) {
+      flush = false;
+    } else {
+      std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush]\n");
+      return 2;
+    }
+  }
+  at::globalContext().setFlushDenormal(flush);
+  std::printf("bench_bcq: BCQ training (batch 100, paper network sizes), %d timed iterations, "
+              "denormals %s\n", iterations, flush ? "flushed" : "not flushed");
+  std::printf("%-12s %7s %9s %8s %10s %9s %9s %9s %9s %11s\n", "input", "threads", "GFLOP/it",
+              "it/s", "GFLOP/s", "sgemm", "roofline", "ref it/s", "vs ref", "select ms");
+  struct Env {
+    const char* name;
+    ProblemShape shape;
+  };
+  for (int threads : thread_counts) {
+    torch::set_num_threads(threads);
+    const double sgemm = sgemm_gflops(1.0);
+    for (const Env& env : {Env{"hopper", {11, 3, 1.0}}, Env{"halfcheetah", {17, 6, 1.0}}}) {
+      bcq::continuous::BcqAgent agent(env.shape, 0, torch::kCPU);
+      const auto buffer = synthetic_buffer(env.shape, 10000);
+      std::mt19937_64 rng(2);
+      for (int i = 0; i < 20; ++i) agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, torch::kCPU));
+      const auto t0 = Clock::now();
+      for (int i = 0; i < iterations; ++i) {
+        agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, torch::kCPU));
+      }
+      const double its = iterations / seconds_since(t0);
+      const double flop = iteration_flop(env.shape.state_dim, env.shape.action_dim);
+      // Action selection: one state, 100 sampled actions.
+      auto gen = bcq::continuous::make_generator(3, torch::kCPU);
+      auto state = torch::randn({1, env.shape.state_dim});
+      for (int i = 0; i < 20; ++i) agent.select_action(state, gen);
+      const int calls = 300;
+      const auto t1 = Clock::now();
+      for (int i = 0; i < calls; ++i) agent.select_action(state, gen);
+      const double select_ms = 1e3 * seconds_since(t1) / calls;
+      // The reference's published rate (issue 6) exists for 1 and 2 threads.
+      double ref = 0;
+      if (threads == 1) ref = flush ? 21.6 : 18.0;
+      if (threads == 2) ref = flush ? 35.3 : 28.3;
+      std::printf("%-12s %7d %9.3f %8.2f %10.1f %9.1f %8.1f%% %9.1f %8.2fx %11.3f\n", env.name,
+                  threads, flop / 1e9, its, its * flop / 1e9, sgemm,
+                  100.0 * its * flop / 1e9 / sgemm, ref, ref > 0 ? its / ref : 0.0, select_ms);
+      std::fflush(stdout);
+    }
+  }
+  std::printf("roofline = achieved GFLOP/s / sgemm GFLOP/s ([1000x750]x[750x750], same threads, same run)\n");
+  return 0;
+}
