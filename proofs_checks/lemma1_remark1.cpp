@@ -1,0 +1,76 @@
+// Lemma 1 (both directions) and Remark 1.
+// Lemma 1: for all reward functions, eps^pi_MDP = 0 iff p_B(.|s,a) = p_M(.|s,a) on every (s,a)
+// with mu_pi(s) > 0 and pi(a|s) > 0. eps comes from two exact policy evaluations (Eq. 3, mdp/);
+// the condition from counts of B (mdp/); bcql's report of the violating pairs is cross-checked.
+// Remark 1: the linear system of Eq. 4 / 16 (bcql/, its own sparse LU) gives the same eps as the
+// direct difference (two evaluations by mdp/).
+#include <string>
+
+#include "bcql/extrapolation_error.hpp"
+#include "proofs_checks/draw.hpp"
+
+namespace bcq::proofs {
+namespace {
+
+void lemma1(const CheckConfig&) {
+  Case c = draw_case({});
+  const FiniteMdp& mdp = *c.mdp;
+  auto relevant = relevant_pairs(mdp, c.policy);
+  const bool condition = lemma1_condition(mdp, c.batch, relevant);
+  RC_TAG(std::string(condition ? "condition holds" : "condition fails"));
+
+  bcql::ExtrapolationOptions eo;
+  eo.q_init = c.q_init;
+  bcql::ExtrapolationError report = bcql::extrapolation_error(mdp, c.batch, c.policy, eo);
+  require(report.lemma1_violations.empty() == condition,
+          "bcql reports " + std::to_string(report.lemma1_violations.size()) +
+              " pairs breaking Lemma 1's condition, the independent check says the condition " +
+              (condition ? "holds" : "fails") + " (" + c.description + ")");
+
+  const double tol = 1e-9 * value_scale(c);
+  if (condition) {
+    // (<=): eps vanishes on the relevant pairs for the case's rewards and for generic ones.
+    double worst = max_relevant_eps_over_rewards(c, tol);
+    require(worst <= tol, "p_B = p_M on every relevant pair, yet |eps| = " + std::to_string(worst) + " (" +
+                              c.description + ")");
+  } else {
+    // (=>) by contraposition: some reward function exposes the mismatch; generic rewards do
+    // with probability 1.
+    double best = 0.0;
+    for (uint64_t seed : {1u, 2u}) {
+      auto [m2, b2] = with_generic_rewards(mdp, c.batch, seed);
+      best = std::max(best, max_relevant(eps_direct(m2, b2, c.policy, c.q_init), relevant));
+    }
+    require(best > tol, "a relevant pair has p_B != p_M, yet eps = 0 on all relevant pairs for generic rewards (" +
+                            c.description + ")");
+  }
+}
+
+void remark1(const CheckConfig&) {
+  Case c = draw_case({});
+  const FiniteMdp& mdp = *c.mdp;
+  FiniteMdp mb = batch_mdp(mdp, c.batch, QTable(mdp.num_states(), mdp.num_actions(), c.q_init));
+  QTable direct = eps_direct(mdp, c.batch, c.policy, c.q_init);
+  ValueResult q_b = evaluate_policy(mb, extend_to_batch_mdp(c.policy), LinearSolver::kBiCGSTAB);
+  QTable by_remark1 = bcql::extrapolation_error_remark1(mdp, mb, c.policy, q_b.Q);
+  const double tol = 1e-9 * value_scale(c);
+  double worst = max_abs_difference(direct, by_remark1);
+  RC_CLASSIFY(worst == 0.0, std::string("bit-identical"));
+  require(worst <= tol, "Remark 1's solve differs from Q^pi - Q^pi_B by " + std::to_string(worst) + " (" +
+                            c.description + ")");
+}
+
+}  // namespace
+
+void add_lemma1(std::vector<Statement>& out) {
+  out.push_back({"lemma1",
+                 "Lemma 1: eps^pi_MDP = 0 for all rewards iff p_B = p_M on every (s,a) with mu_pi(s) > 0, pi(a|s) > 0",
+                 false, true, "", "", false, lemma1});
+}
+
+void add_remark1(std::vector<Statement>& out) {
+  out.push_back({"remark1", "Remark 1: the Bellman-like system of Eq. 4/16 gives eps_MDP = Q^pi - Q^pi_B (Eq. 3)", false,
+                 true, "", "", false, remark1});
+}
+
+}  // namespace bcq::proofs
