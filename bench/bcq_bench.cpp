@@ -7,7 +7,8 @@
 //     (issue 6: 18.0 / 28.3 it/s at 1 / 2 threads, 21.6 / 35.3 with denormals flushed).
 // Also times BCQ action selection (Eq. 11, 100 samples) per call.
 //
-// Usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush]
+// Usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] [--device cpu|cuda]
+// (with cuda, the sgemm column is the GPU's fp32 matmul rate on the same shape).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -33,15 +34,19 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // sgemm rate (GFLOP/s) on the iteration's dominant shape: [1000 x 750] x [750 x 750].
-double sgemm_gflops(double min_seconds) {
-  auto a = torch::randn({1000, 750}), b = torch::randn({750, 750}), c = torch::empty({1000, 750});
+double sgemm_gflops(double min_seconds, torch::Device device) {
+  auto opt = torch::TensorOptions().device(device);
+  auto a = torch::randn({1000, 750}, opt), b = torch::randn({750, 750}, opt),
+       c = torch::empty({1000, 750}, opt);
   for (int i = 0; i < 5; ++i) torch::mm_out(c, a, b);
+  c.sum().item<float>();  // waits for an accelerator
   const double flop = 2.0 * 1000 * 750 * 750;
   int64_t n = 0;
   const auto t0 = Clock::now();
   while (seconds_since(t0) < min_seconds) {
     for (int i = 0; i < 10; ++i) torch::mm_out(c, a, b);
     n += 10;
+    c.sum().item<float>();
   }
   return flop * n / seconds_since(t0) / 1e9;
 }
@@ -88,22 +93,26 @@ int main(int argc, char** argv) {
   int iterations = 300;
   bool flush = true;
   std::vector<int> thread_counts = {1, 2};
+  torch::Device device = torch::kCPU;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) {
       iterations = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       thread_counts.clear();
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) thread_counts.push_back(std::atoi(t));
+    } else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) {
+      device = torch::Device(argv[++i]);
     } else if (!std::strcmp(argv[i], "--no-flush")) {
       flush = false;
     } else {
-      std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush]\n");
+      std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] [--device cpu|cuda]\n");
       return 2;
     }
   }
   at::globalContext().setFlushDenormal(flush);
   std::printf("bench_bcq: BCQ training (batch 100, paper network sizes), %d timed iterations, "
-              "denormals %s\n", iterations, flush ? "flushed" : "not flushed");
+              "denormals %s, device %s\n", iterations, flush ? "flushed" : "not flushed",
+              device.str().c_str());
   std::printf("%-12s %7s %9s %8s %10s %9s %9s %9s %9s %11s\n", "input", "threads", "GFLOP/it",
               "it/s", "GFLOP/s", "sgemm", "roofline", "ref it/s", "vs ref", "select ms");
   struct Env {
@@ -112,30 +121,30 @@ int main(int argc, char** argv) {
   };
   for (int threads : thread_counts) {
     torch::set_num_threads(threads);
-    const double sgemm = sgemm_gflops(1.0);
+    const double sgemm = sgemm_gflops(1.0, device);
     for (const Env& env : {Env{"hopper", {11, 3, 1.0}}, Env{"halfcheetah", {17, 6, 1.0}}}) {
-      bcq::continuous::BcqAgent agent(env.shape, 0, torch::kCPU);
+      bcq::continuous::BcqAgent agent(env.shape, 0, device);
       const auto buffer = synthetic_buffer(env.shape, 10000);
       std::mt19937_64 rng(2);
-      for (int i = 0; i < 20; ++i) agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, torch::kCPU));
+      for (int i = 0; i < 20; ++i) agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, device));
       const auto t0 = Clock::now();
       for (int i = 0; i < iterations; ++i) {
-        agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, torch::kCPU));
+        agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, device));
       }
       const double its = iterations / seconds_since(t0);
       const double flop = iteration_flop(env.shape.state_dim, env.shape.action_dim);
       // Action selection: one state, 100 sampled actions.
-      auto gen = bcq::continuous::make_generator(3, torch::kCPU);
+      auto gen = bcq::continuous::make_generator(3, device);
       auto state = torch::randn({1, env.shape.state_dim});
       for (int i = 0; i < 20; ++i) agent.select_action(state, gen);
       const int calls = 300;
       const auto t1 = Clock::now();
-      for (int i = 0; i < calls; ++i) agent.select_action(state, gen);
+      for (int i = 0; i < calls; ++i) agent.select_action(state, gen).sum().item<float>();
       const double select_ms = 1e3 * seconds_since(t1) / calls;
       // The reference's published rate (issue 6) exists for 1 and 2 threads.
       double ref = 0;
-      if (threads == 1) ref = flush ? 21.6 : 18.0;
-      if (threads == 2) ref = flush ? 35.3 : 28.3;
+      if (device.is_cpu() && threads == 1) ref = flush ? 21.6 : 18.0;
+      if (device.is_cpu() && threads == 2) ref = flush ? 35.3 : 28.3;
       std::printf("%-12s %7d %9.3f %8.2f %10.1f %9.1f %8.1f%% %9.1f %8.2fx %11.3f\n", env.name,
                   threads, flop / 1e9, its, its * flop / 1e9, sgemm,
                   100.0 * its * flop / 1e9 / sgemm, ref, ref > 0 ? its / ref : 0.0, select_ms);

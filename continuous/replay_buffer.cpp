@@ -14,25 +14,6 @@
 
 namespace bcq::continuous {
 
-void ReplayBuffer::reserve(std::size_t n) {
-  observations.reserve(n * state_dim);
-  next_observations.reserve(n * state_dim);
-  actions.reserve(n * action_dim);
-  rewards.reserve(n);
-  terminals.reserve(n);
-  timeouts.reserve(n);
-}
-
-void ReplayBuffer::add(const float* state, const float* action, float reward,
-                       const float* next_state, bool terminal, bool timeout) {
-  observations.insert(observations.end(), state, state + state_dim);
-  actions.insert(actions.end(), action, action + action_dim);
-  rewards.push_back(reward);
-  next_observations.insert(next_observations.end(), next_state, next_state + state_dim);
-  terminals.push_back(terminal ? 1 : 0);
-  timeouts.push_back(timeout ? 1 : 0);
-}
-
 namespace {
 
 // Owns an HDF5 identifier and closes it with the right function.

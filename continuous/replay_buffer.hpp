@@ -28,10 +28,24 @@ struct ReplayBuffer {
   ReplayBuffer() = default;
   ReplayBuffer(int64_t state_dim_, int64_t action_dim_) : state_dim(state_dim_), action_dim(action_dim_) {}
   std::size_t size() const { return rewards.size(); }
-  void reserve(std::size_t n);
+  void reserve(std::size_t n) {
+    observations.reserve(n * state_dim);
+    next_observations.reserve(n * state_dim);
+    actions.reserve(n * action_dim);
+    rewards.reserve(n);
+    terminals.reserve(n);
+    timeouts.reserve(n);
+  }
   /// Appends one transition (`state`, `next_state` have state_dim values, `action` action_dim).
   void add(const float* state, const float* action, float reward, const float* next_state,
-           bool terminal, bool timeout);
+           bool terminal, bool timeout) {
+    observations.insert(observations.end(), state, state + state_dim);
+    actions.insert(actions.end(), action, action + action_dim);
+    rewards.push_back(reward);
+    next_observations.insert(next_observations.end(), next_state, next_state + state_dim);
+    terminals.push_back(terminal ? 1 : 0);
+    timeouts.push_back(timeout ? 1 : 0);
+  }
 };
 
 /// What a file must fit to be used for a given environment (0 / NaN: not checked).

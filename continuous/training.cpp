@@ -38,46 +38,6 @@ int configure_torch(int threads) {
   return threads;
 }
 
-Batch sample_batch(const ReplayBuffer& buffer, std::mt19937_64& rng, int64_t rows,
-                   torch::Device device) {
-  const int64_t sd = buffer.state_dim, ad = buffer.action_dim;
-  auto state = torch::empty({rows, sd});
-  auto action = torch::empty({rows, ad});
-  auto next_state = torch::empty({rows, sd});
-  auto reward = torch::empty({rows, 1});
-  auto not_done = torch::empty({rows, 1});
-  float* s = state.data_ptr<float>();
-  float* a = action.data_ptr<float>();
-  float* s2 = next_state.data_ptr<float>();
-  float* r = reward.data_ptr<float>();
-  float* nd = not_done.data_ptr<float>();
-  std::uniform_int_distribution<std::size_t> pick(0, buffer.size() - 1);
-  for (int64_t i = 0; i < rows; ++i) {
-    const std::size_t j = pick(rng);
-    std::copy_n(buffer.observations.data() + j * sd, sd, s + i * sd);
-    std::copy_n(buffer.actions.data() + j * ad, ad, a + i * ad);
-    std::copy_n(buffer.next_observations.data() + j * sd, sd, s2 + i * sd);
-    r[i] = buffer.rewards[j];
-    nd[i] = buffer.terminals[j] ? 0.0f : 1.0f;  // timeouts are not terminal
-  }
-  if (device.is_cpu()) return {state, action, next_state, reward, not_done};
-  return {state.to(device), action.to(device), next_state.to(device), reward.to(device),
-          not_done.to(device)};
-}
-
-Batch batch_from_rows(const ReplayBuffer& buffer, std::size_t begin, std::size_t count) {
-  const int64_t n = static_cast<int64_t>(count), sd = buffer.state_dim, ad = buffer.action_dim;
-  auto view = [](const float* p, int64_t rows, int64_t cols) {
-    return torch::from_blob(const_cast<float*>(p), {rows, cols}).clone();
-  };
-  auto not_done = torch::empty({n, 1});
-  for (int64_t i = 0; i < n; ++i) not_done[i][0] = buffer.terminals[begin + i] ? 0.0f : 1.0f;
-  return {view(buffer.observations.data() + begin * sd, n, sd),
-          view(buffer.actions.data() + begin * ad, n, ad),
-          view(buffer.next_observations.data() + begin * sd, n, sd),
-          view(buffer.rewards.data() + begin, n, 1), not_done};
-}
-
 namespace {
 
 torch::Device parse_device(const std::string& name) {
