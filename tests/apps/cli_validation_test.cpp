@@ -47,6 +47,11 @@ const std::vector<BadMdpCase>& bad_mdp_cases() {
        "transitions[3] (s=1,a=1)"},
       {"DuplicateTransition", [](json& d) { d["transitions"][3]["a"] = 0; }, "duplicate-transition",
        "transitions[3] (s=1,a=0)"},
+      {"DuplicateOutcome",
+       [](json& d) {
+         d["transitions"][1]["outcomes"][1]["next"] = 1;
+       },
+       "duplicate-outcome", "transitions[1] (s=0,a=1)"},
       {"GammaOne", [](json& d) { d["gamma"] = 1.0; }, "gamma-range", ".gamma"},
       {"GammaNegative", [](json& d) { d["gamma"] = -0.1; }, "gamma-range", ".gamma"},
       {"InitialEmpty", [](json& d) { d["initial"] = json::array(); }, "initial-empty", ".initial"},
