@@ -163,3 +163,20 @@ double max_relevant_eps_over_rewards(const Case& c, double tol) {
   return worst;
 }
 }  // namespace bcq::proofs
+
+namespace bcq::proofs {
+void require_sampled_close(const Case& c, const bcql::PreparedBatch& pb, const bcql::SampledResult& run,
+                           const QTable& reference, const std::string& what, uint64_t seed) {
+  const FiniteMdp& mdp = *c.mdp;
+  const double tol = sampled_tolerance(c, run);
+  for (int s = 0; s < mdp.num_states(); ++s)
+    for (int a = 0; a < mdp.num_actions(); ++a) {
+      if (!pb.counts.contains(s, a)) continue;
+      const double d = std::abs(run.Q(s, a) - reference(s, a));
+      require(d <= tol, what + ": " + std::to_string(run.Q(s, a)) + " vs " + std::to_string(reference(s, a)) + " at " +
+                            fmt_pair(s, a) + ", |diff| " + std::to_string(d) + " > tolerance " + std::to_string(tol) +
+                            " after " + std::to_string(run.updates) + " updates (seed " + std::to_string(seed) + "; " +
+                            c.description + ")");
+    }
+}
+}  // namespace bcq::proofs

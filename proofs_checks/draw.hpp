@@ -84,3 +84,11 @@ namespace bcq::proofs {
 /// the recorded case, so that a saved counterexample replays with the rewards that expose it.
 double max_relevant_eps_over_rewards(const Case& c, double tol);
 }  // namespace bcq::proofs
+
+namespace bcq::proofs {
+/// Fails unless a sampled run ends within sampled_tolerance() of `reference` on every (s,a) of B
+/// (pairs outside B never move and are checked by the exact properties). `what` names the two
+/// sides in the message, e.g. "sampled BCQL vs Q*".
+void require_sampled_close(const Case& c, const bcql::PreparedBatch& pb, const bcql::SampledResult& run,
+                           const QTable& reference, const std::string& what, uint64_t seed);
+}  // namespace bcq::proofs

@@ -46,17 +46,7 @@ void sampled(bool robbins_monro, Determinism determinism) {
   bcql::PreparedBatch pb = bcql::prepare_batch(mdp, c.batch);
   const uint64_t seed = static_cast<uint64_t>(*rc::gen::inRange(0, 1 << 20));
   bcql::SampledResult run = bcql::run_sampled(pb, sampled_options(c, pb, bcql::Algorithm::kQLearning, robbins_monro, seed));
-  QTable ref = optimal_batch_mdp_values(c);
-  const double tol = sampled_tolerance(c, run);
-  for (int s = 0; s < mdp.num_states(); ++s)
-    for (int a = 0; a < mdp.num_actions(); ++a) {
-      if (!pb.counts.contains(s, a)) continue;
-      double d = std::abs(run.Q(s, a) - ref(s, a));
-      require(d <= tol, "sampled Q-learning " + std::to_string(run.Q(s, a)) + " vs Q*_{M_B} " + std::to_string(ref(s, a)) +
-                            " at " + fmt_pair(s, a) + ": |diff| " + std::to_string(d) + " > tolerance " +
-                            std::to_string(tol) + " after " + std::to_string(run.updates) + " updates (seed " +
-                            std::to_string(seed) + "; " + c.description + ")");
-    }
+  require_sampled_close(c, pb, run, optimal_batch_mdp_values(c), "sampled Q-learning vs Q*_{M_B}", seed);
 }
 
 }  // namespace

@@ -47,16 +47,7 @@ void sampled(const CheckConfig& cfg, bool robbins_monro, Determinism determinism
   bcql::SampledOptions so = sampled_options(c, pb, bcql::Algorithm::kBcql, robbins_monro, seed);
   so.test_unconstrained_max = cfg.plant_unconstrained_bcql;
   bcql::SampledResult run = bcql::run_sampled(pb, so);
-  ValueResult q_star = policy_iteration(mdp);
-  const double tol = sampled_tolerance(c, run);
-  for (int s = 0; s < mdp.num_states(); ++s)
-    for (int a = 0; a < mdp.num_actions(); ++a) {
-      double d = std::abs(run.Q(s, a) - q_star.Q(s, a));
-      require(d <= tol, "sampled BCQL " + std::to_string(run.Q(s, a)) + " vs Q* " + std::to_string(q_star.Q(s, a)) +
-                            " at " + fmt_pair(s, a) + ": |diff| " + std::to_string(d) + " > tolerance " +
-                            std::to_string(tol) + " after " + std::to_string(run.updates) + " updates (seed " +
-                            std::to_string(seed) + "; " + c.description + ")");
-    }
+  require_sampled_close(c, pb, run, policy_iteration(mdp).Q, "sampled BCQL vs Q*", seed);
 }
 
 }  // namespace

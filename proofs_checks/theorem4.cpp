@@ -100,15 +100,7 @@ void sampled(const CheckConfig& cfg, bool robbins_monro) {
   so.test_unconstrained_max = cfg.plant_unconstrained_bcql;
   bcql::SampledResult run = bcql::run_sampled(pb, so);
   bcql::BatchConstrainedSolution star = bcql::batch_constrained_policy_iteration(mdp, bcql::allowed_actions(mdp, pb.counts));
-  const double tol = sampled_tolerance(c, run);
-  for (int s = 0; s < mdp.num_states(); ++s)
-    for (int a = 0; a < mdp.num_actions(); ++a) {
-      if (!pb.counts.contains(s, a)) continue;
-      double d = std::abs(run.Q(s, a) - star.Q(s, a));
-      require(d <= tol, "sampled BCQL " + std::to_string(run.Q(s, a)) + " vs Q^{pi*} " + std::to_string(star.Q(s, a)) +
-                            " at " + fmt_pair(s, a) + ": |diff| " + std::to_string(d) + " > tolerance " +
-                            std::to_string(tol) + " (seed " + std::to_string(seed) + "; " + c.description + ")");
-    }
+  require_sampled_close(c, pb, run, star.Q, "sampled BCQL vs Q^{pi*}", seed);
 }
 
 // Probes: (ii) with one condition of Theorem 4 dropped, or with Q-learning instead of BCQL.
