@@ -12,7 +12,7 @@
 #include "apps/cli_common.hpp"
 #include "common/error.hpp"
 #include "continuous/envs/env.hpp"
-#include "continuous/envs/random.hpp"
+#include "common/random.hpp"
 
 namespace bcq::cli {
 namespace {
@@ -77,7 +77,7 @@ void run_rollout(const RolloutOptions& options) {
   const envs::Bounds bounds = env->action_bounds();
   // The policy's generator is independent of the reset-noise stream but fixed by --seed.
   std::uint64_t policy_seed_state = options.seed ^ 0x5DEECE66DULL;
-  envs::Rng policy_rng(envs::splitmix64(policy_seed_state));
+  Rng policy_rng(splitmix64(policy_seed_state));
   const bool random_policy = options.policy == "random";
 
   std::vector<Episode> episodes;

@@ -6,7 +6,7 @@
 
 #include "bcql/detail/work_table.hpp"
 #include "common/error.hpp"
-#include "mdp/random.hpp"
+#include "common/random.hpp"
 
 namespace bcq::bcql {
 

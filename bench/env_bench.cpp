@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "continuous/envs/env.hpp"
-#include "continuous/envs/random.hpp"
+#include "common/random.hpp"
 
 namespace {
 
@@ -49,7 +49,7 @@ struct RawSim {
 };
 
 std::vector<double> action_table(const Env& env) {
-  bcq::envs::Rng rng(2019);
+  bcq::Rng rng(2019);
   const auto bounds = env.action_bounds();
   std::vector<double> table(kActionTable * env.action_size());
   for (std::size_t i = 0; i < table.size(); ++i) {

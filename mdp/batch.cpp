@@ -8,7 +8,7 @@
 
 #include "common/atomic_file.hpp"
 #include "mdp/io.hpp"
-#include "mdp/random.hpp"
+#include "common/random.hpp"
 
 namespace bcq {
 namespace {

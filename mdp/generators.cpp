@@ -4,7 +4,7 @@
 #include <set>
 #include <string>
 
-#include "mdp/random.hpp"
+#include "common/random.hpp"
 
 namespace bcq {
 

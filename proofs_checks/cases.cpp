@@ -5,7 +5,7 @@
 
 #include "mdp/analysis.hpp"
 #include "mdp/batch_mdp.hpp"
-#include "mdp/random.hpp"
+#include "common/random.hpp"
 
 namespace bcq::proofs {
 namespace {

@@ -17,7 +17,7 @@
 #include <system_error>
 
 #include "common/error.hpp"
-#include "continuous/envs/random.hpp"
+#include "common/random.hpp"
 
 #ifndef BCQ_BUILD_MODEL_DIR
 #define BCQ_BUILD_MODEL_DIR ""
@@ -184,7 +184,7 @@ class MujocoEnv final : public Env {
   }
 
   std::vector<double> reset(std::uint64_t seed) override {
-    rng_.seed_with(seed);
+    rng_.reseed(seed);
     return reset();
   }
 

@@ -9,7 +9,7 @@
 #include "mdp/batch_mdp.hpp"
 #include "mdp/finite_mdp.hpp"
 #include "mdp/generators.hpp"
-#include "mdp/random.hpp"
+#include "common/random.hpp"
 
 namespace bcq::bcql::testing {
 

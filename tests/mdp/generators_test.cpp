@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "mdp/io.hpp"
-#include "mdp/random.hpp"
+#include "common/random.hpp"
 
 #include <nlohmann/json.hpp>
 

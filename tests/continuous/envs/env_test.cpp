@@ -13,7 +13,7 @@
 
 #include "common/error.hpp"
 #include "continuous/envs/env.hpp"
-#include "continuous/envs/random.hpp"
+#include "common/random.hpp"
 #include "tests/continuous/envs/strict_fixture.hpp"
 
 namespace bcq::envs {

@@ -1,21 +1,34 @@
-// A small seeded generator with its own distributions, so that the same seed gives the same
-// MDP, batch and run on every machine (the standard library's distributions differ between
-// implementations). xoshiro256** seeded through splitmix64.
+// The project's one seeded generator, with its own distributions, so that the same seed gives
+// the same MDP, batch, reset noise and run on every machine (the standard library's
+// distributions differ between implementations): xoshiro256** seeded through splitmix64
+// (Blackman and Vigna).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace bcq {
+
+/// splitmix64 step: advances `state` and returns the next 64-bit value.
+inline uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0) { reseed(seed); }
 
+  /// Restarts the stream from `seed` (the four words come from splitmix64, never all zero).
   void reseed(uint64_t seed) {
     uint64_t x = seed;
     for (auto& word : s_) word = splitmix64(x);
+    has_spare_normal_ = false;
   }
 
+  /// Next 64 random bits.
   uint64_t next_u64() {
     const uint64_t result = rotl(s_[1] * 5, 7) * 9;
     const uint64_t t = s_[1] << 17;
@@ -30,6 +43,9 @@ class Rng {
 
   /// Uniform double in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+  /// Uniform in [low, high).
+  double uniform(double low, double high) { return low + (high - low) * uniform(); }
 
   /// Uniform integer in [0, n) without modulo bias (Lemire's multiply-shift with rejection).
   uint32_t below(uint32_t n) {
@@ -60,15 +76,26 @@ class Rng {
     return n - 1;
   }
 
+  /// Standard normal by the Box-Muller transform (pairs; the second is kept for the next call).
+  double normal() {
+    if (has_spare_normal_) {
+      has_spare_normal_ = false;
+      return spare_normal_;
+    }
+    // 1 - uniform() is in (0, 1], so the log is finite.
+    const double radius = std::sqrt(-2.0 * std::log(1.0 - uniform()));
+    constexpr double kTwoPi = 6.283185307179586476925286766559;
+    const double angle = kTwoPi * uniform();
+    spare_normal_ = radius * std::sin(angle);
+    has_spare_normal_ = true;
+    return radius * std::cos(angle);
+  }
+
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static uint64_t splitmix64(uint64_t& x) {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t s_[4];
+  uint64_t s_[4] = {};
+  bool has_spare_normal_ = false;
+  double spare_normal_ = 0.0;
 };
 
 }  // namespace bcq
