@@ -34,6 +34,9 @@ Case draw_case(const DrawSpec& spec) {
   RC_TAG(std::string(deterministic ? "deterministic" : "stochastic"));
   RC_TAG(std::string(coherent ? "coherent" : "incoherent"));
   RC_TAG(std::string(S <= 3 ? "|S| 1-3" : S <= 6 ? "|S| 4-6" : "|S| 7-8"));
+  bool start_in_batch = false;
+  for (const Transition& t : c.batch.transitions) start_in_batch = start_in_batch || t.s == 0;
+  RC_TAG(std::string(start_in_batch ? "s_0 in B" : "s_0 not in B"));
   return c;
 }
 
