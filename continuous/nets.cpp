@@ -125,6 +125,36 @@ FlatParameters flatten_parameters(torch::nn::Module& module) {
   return flat;
 }
 
+namespace {
+
+// The fused loops below are compiled twice (AVX2 and baseline x86-64) and picked at load
+// time; -fno-math-errno (CMakeLists) lets sqrt vectorise.
+struct AdamScalars {
+  float b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, neg_step;
+};
+
+__attribute__((target_clones("avx2", "default"))) void adam_kernel(
+    float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+    int64_t begin, int64_t end, AdamScalars c) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] * c.b1 + gi * c.one_minus_b1;
+    const float vi = v[i] * c.b2 + (gi * gi) * c.one_minus_b2;
+    m[i] = mi;
+    v[i] = vi;
+    const float denom = std::sqrt(vi) / c.bc2_sqrt + c.eps;
+    p[i] = p[i] + c.neg_step * (mi / denom);
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void polyak_kernel(
+    float* __restrict t, const float* __restrict o, int64_t begin, int64_t end, float tau,
+    float keep) {
+  for (int64_t i = begin; i < end; ++i) t[i] = tau * o[i] + keep * t[i];
+}
+
+}  // namespace
+
 FlatAdam::FlatAdam(const torch::Tensor& like, double learning_rate)
     : lr(learning_rate), exp_avg(torch::zeros_like(like)), exp_avg_sq(torch::zeros_like(like)) {}
 
@@ -148,21 +178,12 @@ void FlatAdam::update(torch::Tensor& params, const torch::Tensor& grads) {
   const float* g = grads.data_ptr<float>();
   float* m = exp_avg.data_ptr<float>();
   float* v = exp_avg_sq.data_ptr<float>();
-  const float b1 = static_cast<float>(beta1), one_minus_b1 = static_cast<float>(1 - beta1);
-  const float b2 = static_cast<float>(beta2), one_minus_b2 = static_cast<float>(1 - beta2);
-  const float bc2_sqrt = static_cast<float>(bias_correction2_sqrt);
-  const float eps_f = static_cast<float>(eps);
-  const float neg_step = static_cast<float>(-step_size);
-  at::parallel_for(0, params.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float gi = g[i];
-      const float mi = m[i] * b1 + gi * one_minus_b1;
-      const float vi = v[i] * b2 + (gi * gi) * one_minus_b2;
-      m[i] = mi;
-      v[i] = vi;
-      const float denom = std::sqrt(vi) / bc2_sqrt + eps_f;
-      p[i] = p[i] + neg_step * (mi / denom);
-    }
+  const AdamScalars c{static_cast<float>(beta1),        static_cast<float>(1 - beta1),
+                      static_cast<float>(beta2),        static_cast<float>(1 - beta2),
+                      static_cast<float>(bias_correction2_sqrt), static_cast<float>(eps),
+                      static_cast<float>(-step_size)};
+  at::parallel_for(0, params.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+    adam_kernel(p, g, m, v, begin, end, c);
   });
 }
 
@@ -175,8 +196,8 @@ void polyak_update(torch::Tensor& target, const torch::Tensor& online, double ta
   float* t = target.data_ptr<float>();
   const float* o = online.data_ptr<float>();
   const float tau_f = static_cast<float>(tau), keep = static_cast<float>(1 - tau);
-  at::parallel_for(0, target.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) t[i] = tau_f * o[i] + keep * t[i];
+  at::parallel_for(0, target.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+    polyak_kernel(t, o, begin, end, tau_f, keep);
   });
 }
 

@@ -4,6 +4,8 @@
 // policy (extrapolation error). Fixed seeds, fixed thresholds, no retries.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,7 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) {
-  return (fs::path(::testing::TempDir()) / ("bcq_learning_" + name)).string();
+  // The process id keeps concurrent runs of this suite (several build trees) apart.
+  return (fs::path(::testing::TempDir()) / ("bcq_learning_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
 int run_bcq(const std::string& args) {

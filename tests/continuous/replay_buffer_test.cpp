@@ -3,6 +3,8 @@
 // in the library and through `bcq train` (exit 2, one stderr line, nothing written).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <hdf5.h>
 
 #include <cmath>
@@ -23,7 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) {
-  return (fs::path(::testing::TempDir()) / ("bcq_buffer_" + name)).string();
+  // The process id keeps concurrent runs of this suite (several build trees) apart.
+  return (fs::path(::testing::TempDir()) / ("bcq_buffer_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
 ReplayBuffer small_buffer(int64_t sd, int64_t ad, std::size_t n) {

@@ -3,6 +3,8 @@
 // evaluation numbers, the NaN/Inf stop, and exit codes.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <torch/torch.h>
 
 #include <cstdlib>
@@ -22,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string temp_path(const std::string& name) {
-  return (fs::path(::testing::TempDir()) / ("bcq_training_" + name)).string();
+  // The process id keeps concurrent runs of this suite (several build trees) apart.
+  return (fs::path(::testing::TempDir()) / ("bcq_training_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
 int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
@@ -161,6 +164,37 @@ TEST_F(TrainingCli, ResumeEndsWithTheSameNumbersAsAnUninterruptedRun) {
       for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(ra[i][c], rb[i][c]) << algo << " row " << i << " col " << c;
     }
   }
+}
+
+TEST_F(TrainingCli, ExpertKindsRecordTheirSettings) {
+  for (const std::string kind : {"imitation", "imperfect"}) {
+    const auto path = temp_path(kind + ".h5");
+    std::string err;
+    ASSERT_EQ(run_bcq("collect --env inverted-pendulum --kind " + kind +
+                          " --steps 300 --expert-steps 250 --start-steps 200 --seed 2 --threads 1 -o " + path,
+                      nullptr, &err), 0) << err;
+    nlohmann::json attrs;
+    auto b = load_buffer(path, {4, 1, 3.0, "inverted-pendulum"}, &attrs);
+    EXPECT_EQ(b.size(), 300u);
+    EXPECT_EQ(attrs["kind"], kind);
+    EXPECT_EQ(attrs["expert_steps"], 250);
+    std::remove(path.c_str());
+  }
+}
+
+TEST_F(TrainingCli, ConcurrentTrainingSavesTheGrowingBuffer) {
+  const auto dir = temp_path("concurrent");
+  fs::remove_all(dir);
+  std::string err;
+  ASSERT_EQ(run_bcq("train --concurrent --algo bc --env inverted-pendulum --iterations 300 "
+                    "--start-steps 100 --eval-every 150 --eval-episodes 1 --seed 1 --threads 1 --out " + dir,
+                    nullptr, &err), 0) << err;
+  nlohmann::json attrs;
+  auto b = load_buffer(dir + "/buffer.h5", {4, 1, 3.0, "inverted-pendulum"}, &attrs);
+  EXPECT_EQ(b.size(), 300u);
+  EXPECT_EQ(attrs["kind"], "concurrent");
+  EXPECT_EQ(read_csv(dir + "/eval.csv").size(), 3u);
+  EXPECT_TRUE(fs::exists(dir + "/policy.pt"));
 }
 
 TEST_F(TrainingCli, NonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint) {
