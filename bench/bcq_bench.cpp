@@ -21,6 +21,7 @@
 
 #include "continuous/agent.hpp"
 #include "continuous/bcq.hpp"
+#include "continuous/nets.hpp"
 #include "continuous/replay_buffer.hpp"
 #include "continuous/sampling.hpp"
 
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
     }
   }
   at::globalContext().setFlushDenormal(flush);
+  bcq::continuous::keep_freed_memory_for_reuse();
   std::printf("bench_bcq: BCQ training (batch 100, paper network sizes), %d timed iterations, "
               "denormals %s, device %s\n", iterations, flush ? "flushed" : "not flushed",
               device.str().c_str());

@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "continuous/agent.hpp"
 #include "continuous/baselines.hpp"
+#include "continuous/nets.hpp"
 #include "continuous/envs/env.hpp"
 #include "continuous/replay_buffer.hpp"
 #include "continuous/sampling.hpp"
@@ -35,6 +36,7 @@ int configure_torch(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   at::globalContext().setFlushDenormal(true);
+  keep_freed_memory_for_reuse();
   return threads;
 }
 
