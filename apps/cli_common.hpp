@@ -14,6 +14,9 @@ void set_failed_check();
 int exit_code();
 /// True when stderr is a terminal (progress output is shown only then, and never with --quiet).
 bool stderr_is_tty();
+/// Parses and runs `app`; turns bcq::InputError and usage errors into one stderr line and exit
+/// code 2. Returns the process exit code.
+int run(CLI::App& app, int argc, char** argv);
 
 // Each module folder adds its subcommands to the root app.
 void add_mdp_commands(CLI::App& app);
@@ -23,8 +26,6 @@ void add_verify_commands(CLI::App& app);    // verify, demo (proofs_checks/)
 #ifdef BCQ_HAVE_MUJOCO
 void add_env_commands(CLI::App& app);       // env list / rollout (continuous/envs)
 #endif
-#ifdef BCQ_HAVE_TORCH
-void add_continuous_commands(CLI::App& app);  // collect, train, eval (continuous/)
-#endif
+void add_continuous_commands(CLI::App& app);  // collect, train, eval (continuous/): bcq-continuous
 
 }  // namespace bcq::cli

@@ -1,25 +1,53 @@
 // The `bcq` command line program: parse, dispatch to a library, print. Exit codes follow
 // DESIGN.md: 0 success, 1 a failed check, 2 bad input or usage (one line on stderr).
+//
+// The LibTorch commands (collect, train, eval) live in the sibling program `bcq-continuous`,
+// which `bcq` runs in its place: loading LibTorch costs ~0.7 s per start, and no other command
+// needs it.
 #include <unistd.h>
 
-#include <exception>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "apps/cli_common.hpp"
-#include "common/error.hpp"
 
-namespace bcq::cli {
 namespace {
-int g_exit_code = 0;
+
+constexpr const char* kContinuousCommands[] = {"collect", "train", "eval"};
+
+bool is_continuous_command(const char* arg) {
+  for (const char* name : kContinuousCommands)
+    if (std::strcmp(arg, name) == 0) return true;
+  return false;
 }
-void set_failed_check() { g_exit_code = 1; }
-int exit_code() { return g_exit_code; }
-bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
-}  // namespace bcq::cli
+
+int run_continuous_program(int argc, char** argv) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) self = argv[0];
+  const std::string target = (self.parent_path() / "bcq-continuous").string();
+  std::vector<char*> args;
+  args.push_back(const_cast<char*>(target.c_str()));
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  ::execv(target.c_str(), args.data());
+  std::cerr << "bcq: error: `" << argv[1] << "` needs " << target
+            << " (built with BCQ_WITH_TORCH=ON): " << std::strerror(errno) << "\n";
+  return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && is_continuous_command(argv[1])) return run_continuous_program(argc, argv);
+
   CLI::App app{"bcq: a workbench for batch-constrained reinforcement learning "
                "(Fujimoto, Meger, Precup, ICML 2019)"};
+  app.name("bcq");
   app.require_subcommand(1);
   app.set_version_flag("--version", "bcq 0.1.0");
   bcq::cli::add_mdp_commands(app);
@@ -29,26 +57,9 @@ int main(int argc, char** argv) {
 #ifdef BCQ_HAVE_MUJOCO
   bcq::cli::add_env_commands(app);
 #endif
-#ifdef BCQ_HAVE_TORCH
-  bcq::cli::add_continuous_commands(app);
-#endif
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "bcq: usage error: " << e.what() << " (see --help)\n";
-    return 2;
-  } catch (const bcq::InputError& e) {
-    std::cerr << "bcq: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "bcq: internal error: " << e.what() << "\n";
-    return 3;
-  }
-  return bcq::cli::exit_code();
+  // Listed for --help; they run in bcq-continuous (see above).
+  app.add_subcommand("collect", "Collect a continuous-control batch (HDF5, D4RL keys) with a behavioural DDPG agent");
+  app.add_subcommand("train", "Train BCQ or a baseline offline on a batch");
+  app.add_subcommand("eval", "Run an exported TorchScript policy (policy.pt)");
+  return bcq::cli::run(app, argc, argv);
 }

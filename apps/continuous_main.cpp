@@ -1,0 +1,12 @@
+// `bcq-continuous`: the LibTorch commands of bcq (collect, train, eval). `bcq collect|train|eval`
+// runs this program, so the rest of bcq starts without loading LibTorch.
+#include "apps/cli_common.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"bcq (continuous control: BCQ and its baselines on MuJoCo, with LibTorch)"};
+  app.name("bcq");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bcq 0.1.0");
+  bcq::cli::add_continuous_commands(app);
+  return bcq::cli::run(app, argc, argv);
+}
