@@ -112,21 +112,8 @@ TEST(ExtrapolationError, CliffWalkHandWorked) {
 }
 
 TEST(ExtrapolationError, StochasticHandWorked) {
-  MdpSpec spec;
-  spec.num_states = 3;
-  spec.num_actions = 2;
-  spec.gamma = 0.9;
-  spec.initial = {{0, 1.0}};
-  spec.terminal = {2};
-  spec.transitions = {{0, 0, {{1, 0.5, 1.0}, {2, 0.5, 0.0}}},
-                      {0, 1, {{2, 1.0, 0.5}}},
-                      {1, 0, {{2, 1.0, 2.0}}},
-                      {1, 1, {{2, 1.0, 0.0}}}};
-  const FiniteMdp mdp = testing::build(spec);
-  Batch batch;
-  for (int k = 0; k < 3; ++k) batch.transitions.push_back({0, 0, 1.0, 1, false});
-  batch.transitions.push_back({0, 0, 0.0, 2, true});
-  batch.transitions.push_back({1, 0, 2.0, 2, true});
+  const FiniteMdp mdp = testing::stochastic_example();
+  const Batch batch = testing::stochastic_example_batch();
   const ExtrapolationError e = extrapolation_error(mdp, batch, Policy::deterministic({0, 0, 0}, 2));
   EXPECT_NEAR(e.q_pi(0, 0), 0.5 * 2.8, 1e-12);         // 1.4
   EXPECT_NEAR(e.q_pi_batch(0, 0), 0.75 * 2.8, 1e-12);  // 2.1

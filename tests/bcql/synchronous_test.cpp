@@ -118,21 +118,8 @@ TEST(Synchronous, CliffWalkHandWorked) {
 // A stochastic hand example: (0,0) goes to 1 (reward 1) or terminal 2 (reward 0) with
 // probability 1/2 each; the batch saw 3 of the first and 1 of the second, so p_B = 3/4.
 TEST(Synchronous, StochasticHandWorked) {
-  MdpSpec spec;
-  spec.num_states = 3;
-  spec.num_actions = 2;
-  spec.gamma = 0.9;
-  spec.initial = {{0, 1.0}};
-  spec.terminal = {2};
-  spec.transitions = {{0, 0, {{1, 0.5, 1.0}, {2, 0.5, 0.0}}},
-                      {0, 1, {{2, 1.0, 0.5}}},
-                      {1, 0, {{2, 1.0, 2.0}}},
-                      {1, 1, {{2, 1.0, 0.0}}}};
-  const FiniteMdp mdp = testing::build(spec);
-  Batch batch;
-  for (int k = 0; k < 3; ++k) batch.transitions.push_back({0, 0, 1.0, 1, false});
-  batch.transitions.push_back({0, 0, 0.0, 2, true});
-  batch.transitions.push_back({1, 0, 2.0, 2, true});
+  const FiniteMdp mdp = testing::stochastic_example();
+  const Batch batch = testing::stochastic_example_batch();
   SynchronousOptions opt;
   opt.algorithm = Algorithm::kBcql;
   opt.q_init = 0.25;
