@@ -45,8 +45,7 @@ struct AnalyzeOptions {
 void run_analyze(const AnalyzeOptions& o) {
   FiniteMdp mdp = load_mdp(o.mdp);
   Batch batch = load_batch(o.batch);
-  validate_batch(batch, mdp, o.batch);
-  BatchAnalysis a = analyze_batch(mdp, batch);
+  BatchAnalysis a = analyze_batch(mdp, batch, o.batch);
   if (!o.dot.empty()) write_file_atomic(o.dot, batch_to_dot(batch, mdp));
   if (o.json) {
     nlohmann::json out;
@@ -95,9 +94,8 @@ struct BatchMdpOptions {
 void run_batch_mdp(const BatchMdpOptions& o) {
   FiniteMdp mdp = load_mdp(o.mdp);
   Batch batch = load_batch(o.batch);
-  validate_batch(batch, mdp, o.batch);
   QTable q_init(mdp.num_states(), mdp.num_actions(), o.q_init);
-  FiniteMdp mb = batch_mdp(mdp, batch, q_init);
+  FiniteMdp mb = batch_mdp(mdp, batch, q_init, o.batch);
   save_mdp(mb, o.out);
   std::cerr << fmt::format("wrote {} ({} states incl. s_init = {}, {} actions)\n", o.out, mb.num_states(),
                            s_init_of(mdp.num_states()), mb.num_actions());

@@ -197,11 +197,10 @@ void run_error(const ErrorOptions& o) {
   check_finite(o.q_init, "--q-init");
   const FiniteMdp mdp = load_mdp(o.mdp_path);
   const Batch batch = load_batch(o.batch_path);
-  validate_batch(batch, mdp, o.batch_path);
-  const Policy pi = load_policy(o.policy_path, mdp.num_states(), mdp.num_actions());
-  pi.validate(mdp.num_states(), mdp.num_actions(), o.policy_path);
+  const Policy pi = load_policy(o.policy_path, mdp.num_states(), mdp.num_actions());  // validated
   bcql::ExtrapolationOptions opt;
   opt.q_init = o.q_init;
+  opt.batch_source = o.batch_path;
   const bcql::ExtrapolationError e = bcql::extrapolation_error(mdp, batch, pi, opt);
   // Remark 1 must reproduce Eq. 3: a disagreement is a failed check (exit code 1).
   const double agreement_tol = 1e-9;

@@ -164,9 +164,8 @@ ExtrapolationError extrapolation_error(const FiniteMdp& mdp, const Batch& batch,
   const int S = mdp.num_states();
   const int A = mdp.num_actions();
   pi.validate(S, A, "policy");
-  validate_batch(batch, mdp, "batch");
   const QTable q_init = resolve_q_init(mdp, options.q_init_table, options.q_init);
-  const FiniteMdp mb = batch_mdp(mdp, batch, q_init);
+  const FiniteMdp mb = batch_mdp(mdp, batch, q_init, options.batch_source);  // validates B
   const BatchCounts counts = count_batch(batch, S, A);
 
   ExtrapolationError out;

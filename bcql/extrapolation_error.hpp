@@ -27,6 +27,8 @@ struct ExtrapolationOptions {
   QTable q_init_table;   ///< when non-empty, overrides q_init (S x A)
   /// |p_B(s'|s,a) - p_M(s'|s,a)| above this counts as "p_B != p_M" for a seen pair.
   double p_tolerance = 1e-12;
+  /// Names the batch in validation errors (e.g. its file).
+  std::string batch_source = "batch";
   /// Test-only seam: Remark 1 propagates eps with p_B instead of p_M (a planted bug).
   bool test_propagate_with_p_b = false;
 };

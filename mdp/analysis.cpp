@@ -46,7 +46,6 @@ std::vector<char> reachable_states(const FiniteMdp& mdp, const Policy& policy) {
 }
 
 std::vector<Transition> coherence_violations(const Batch& batch, const FiniteMdp& mdp) {
-  BatchCounts counts = count_batch(batch, mdp.num_states(), mdp.num_actions());
   std::vector<char> in_batch(static_cast<size_t>(mdp.num_states()), 0);
   for (const Transition& t : batch.transitions) in_batch[static_cast<size_t>(t.s)] = 1;
   std::vector<Transition> bad;
@@ -114,8 +113,8 @@ BatchConstrainedExistence find_batch_constrained_policy(const FiniteMdp& mdp, co
   return result;
 }
 
-BatchAnalysis analyze_batch(const FiniteMdp& mdp, const Batch& batch) {
-  validate_batch(batch, mdp, "batch");
+BatchAnalysis analyze_batch(const FiniteMdp& mdp, const Batch& batch, const std::string& source) {
+  validate_batch(batch, mdp, source);
   const int S = mdp.num_states(), A = mdp.num_actions();
   BatchCounts counts = count_batch(batch, S, A);
   BatchAnalysis out;

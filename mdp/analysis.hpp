@@ -57,7 +57,8 @@ struct BatchAnalysis {
   size_t safe_states = 0;
   bool p_b_equals_p_m = false;     ///< p_B = p_M on every (s,a) in B (1e-12)
 };
-BatchAnalysis analyze_batch(const FiniteMdp& mdp, const Batch& batch);
+/// Validates B against M first (validate_batch), naming `source` in errors.
+BatchAnalysis analyze_batch(const FiniteMdp& mdp, const Batch& batch, const std::string& source = "batch");
 
 /// Graphviz DOT of the batch's state graph: one node per state seen in B (terminal states
 /// double-circled, d_0 support bold), one edge s -> s' per (s,a,s') labelled "a (N)".

@@ -44,8 +44,8 @@ BatchCounts count_batch(const Batch& batch, int num_states, int num_actions) {
   return counts;
 }
 
-FiniteMdp batch_mdp(const FiniteMdp& mdp, const Batch& batch, const QTable& q_init) {
-  validate_batch(batch, mdp, "batch");
+FiniteMdp batch_mdp(const FiniteMdp& mdp, const Batch& batch, const QTable& q_init, const std::string& source) {
+  validate_batch(batch, mdp, source);
   const int S = mdp.num_states(), A = mdp.num_actions();
   if (!q_init.values.empty() && (q_init.num_states != S || q_init.num_actions != A)) {
     throw InputError("batch_mdp: Q_init has shape " + std::to_string(q_init.num_states) + " x " +

@@ -11,6 +11,9 @@ Case draw_case(const DrawSpec& spec) {
   Case c;
   c.mdp.emplace(decode_mdp(mc, spec.sampled_gamma));
   const FiniteMdp& mdp = *c.mdp;
+  // Determinism::kStochastic asks for a stochastic MDP; the choices can still decode to a
+  // deterministic one (single successors, or one state), which is discarded.
+  if (spec.determinism == Determinism::kStochastic) RC_PRE(!mdp.is_deterministic());
   if (spec.exact_batch) {
     c.batch = exact_frequency_batch(mdp, mc);
   } else {

@@ -42,7 +42,6 @@ void sampled(bool robbins_monro, Determinism determinism) {
   spec.determinism = determinism;
   Case c = draw_case(spec);
   const FiniteMdp& mdp = *c.mdp;
-  if (determinism == Determinism::kStochastic) RC_PRE(!mdp.is_deterministic());
   bcql::PreparedBatch pb = bcql::prepare_batch(mdp, c.batch);
   const uint64_t seed = static_cast<uint64_t>(*rc::gen::inRange(0, 1 << 20));
   bcql::SampledResult run = bcql::run_sampled(pb, sampled_options(c, pb, bcql::Algorithm::kQLearning, robbins_monro, seed));

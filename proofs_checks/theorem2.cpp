@@ -22,7 +22,6 @@ void iff(Determinism determinism, PolicyKind policy) {
   spec.policy = policy;
   Case c = draw_case(spec);
   const FiniteMdp& mdp = *c.mdp;
-  if (determinism == Determinism::kStochastic) RC_PRE(!mdp.is_deterministic());
   const bool constrained = is_batch_constrained(mdp, c.batch, c.policy);
   if (policy == PolicyKind::kBatchConstrained) RC_PRE(constrained);
   RC_TAG(std::string(constrained ? "batch-constrained" : "not batch-constrained"));
@@ -42,7 +41,6 @@ void existence(Determinism determinism, BatchKind batch, bool drop_start) {
   spec.batch = batch;
   Case c = draw_case(spec);
   const FiniteMdp& mdp = *c.mdp;
-  if (determinism == Determinism::kStochastic) RC_PRE(!mdp.is_deterministic());
   if (drop_start) {
     // s_0 outside B: drop every transition from s_0.
     Batch kept;

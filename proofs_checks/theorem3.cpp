@@ -41,7 +41,6 @@ void sampled(const CheckConfig& cfg, bool robbins_monro, Determinism determinism
   spec.determinism = determinism;
   Case c = draw_case(spec);
   const FiniteMdp& mdp = *c.mdp;
-  if (determinism == Determinism::kStochastic) RC_PRE(!mdp.is_deterministic());
   bcql::PreparedBatch pb = bcql::prepare_batch(mdp, c.batch);
   const uint64_t seed = static_cast<uint64_t>(*rc::gen::inRange(0, 1 << 20));
   bcql::SampledOptions so = sampled_options(c, pb, bcql::Algorithm::kBcql, robbins_monro, seed);

@@ -110,7 +110,6 @@ void probe_values_true(const CheckConfig& cfg, Determinism determinism, BatchKin
   spec.batch = batch;
   Case c = draw_case(spec);
   const FiniteMdp& mdp = *c.mdp;
-  if (determinism == Determinism::kStochastic) RC_PRE(!mdp.is_deterministic());
   const bool coherent = is_coherent(c.batch, mdp);
   if (batch == BatchKind::kOpenTrajectories) RC_PRE(!coherent);
   if (batch == BatchKind::kCoherentTrajectories) RC_PRE(coherent);

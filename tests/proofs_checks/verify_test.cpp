@@ -90,13 +90,28 @@ TEST(Verify, PlantedBugInBcqlIsReported) {
             1e-6);
 }
 
+TEST(Verify, PlantedBugIsCaughtByTheSampledCheckToo) {
+  // The statistical tolerance of the sampled check is not so wide that it hides a wrong fixed
+  // point: sampled BCQL with the planted unconstrained max must fail theorem4-sampled.
+  VerifyOptions o;
+  o.cases = 500;
+  o.theorem = "theorem4-sampled";
+  o.include_probes = false;
+  o.config.plant_unconstrained_bcql = true;
+  VerifyReport r = bcq::proofs::verify(o);
+  EXPECT_TRUE(find(r, "theorem4-sampled").failed);
+  EXPECT_NE(find(r, "theorem4-sampled").failure.find("sampled BCQL vs Q^{pi*}"), std::string::npos);
+}
+
 TEST(Verify, PlantedBugWithoutTheSeamPasses) {
   // Same run without the seam: the failure above comes from the bug, not from the setup.
   VerifyOptions o;
   o.cases = 500;
   o.theorem = "theorem4";
   o.include_probes = false;
-  EXPECT_TRUE(bcq::proofs::verify(o).ok());
+  VerifyReport r = bcq::proofs::verify(o);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.statements.size(), 2u);  // theorem4 and theorem4-sampled
 }
 
 TEST(Verify, UnknownStatementIsInputError) {
