@@ -31,6 +31,10 @@ void add_continuous_commands(CLI::App& app) {
   collect->add_option("--seed", collect_opt->seed, "Random seed")->capture_default_str();
   collect->add_option("--threads", collect_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
   collect->add_option("-o,--out", collect_opt->out_path, "Output HDF5 file")->required();
+  collect->add_option("--checkpoint-every", collect_opt->checkpoint_every,
+                      "Checkpoint into <out>.checkpoint/ every K steps")->capture_default_str();
+  collect->add_flag("--resume", collect_opt->resume,
+                    "Continue an interrupted collection from <out>.checkpoint/");
   auto* collect_quiet = collect->add_flag("--quiet", "No progress output");
   collect->callback([collect_opt, collect_quiet] {
     collect_opt->progress = stderr_is_tty() && collect_quiet->count() == 0;

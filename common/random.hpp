@@ -4,8 +4,10 @@
 // (Blackman and Vigna).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace bcq {
 
@@ -74,6 +76,19 @@ class Rng {
     for (int i = n - 1; i >= 0; --i)
       if (probs[i] > 0.0) return i;
     return n - 1;
+  }
+
+  /// The whole generator state as six words (the four xoshiro words, whether a spare normal
+  /// is kept, the spare's bits), for checkpoints; set_state(state()) continues the stream.
+  std::array<uint64_t, 6> state() const {
+    uint64_t spare_bits = 0;
+    std::memcpy(&spare_bits, &spare_normal_, sizeof spare_bits);
+    return {s_[0], s_[1], s_[2], s_[3], has_spare_normal_ ? 1u : 0u, spare_bits};
+  }
+  void set_state(const std::array<uint64_t, 6>& state) {
+    for (int i = 0; i < 4; ++i) s_[i] = state[i];
+    has_spare_normal_ = state[4] != 0;
+    std::memcpy(&spare_normal_, &state[5], sizeof spare_normal_);
   }
 
   /// Standard normal by the Box-Muller transform (pairs; the second is kept for the next call).

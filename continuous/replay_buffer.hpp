@@ -36,6 +36,15 @@ struct ReplayBuffer {
     terminals.reserve(n);
     timeouts.reserve(n);
   }
+  /// Keeps the first `n` transitions (n <= size()).
+  void truncate(std::size_t n) {
+    observations.resize(n * state_dim);
+    next_observations.resize(n * state_dim);
+    actions.resize(n * action_dim);
+    rewards.resize(n);
+    terminals.resize(n);
+    timeouts.resize(n);
+  }
   /// Appends one transition (`state`, `next_state` have state_dim values, `action` action_dim).
   void add(const float* state, const float* action, float reward, const float* next_state,
            bool terminal, bool timeout) {

@@ -4,6 +4,9 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -158,47 +161,135 @@ EvalRow evaluate_agent(Agent& agent, envs::Env& env, int episodes, uint64_t seed
   return row;
 }
 
-std::string rng_state(const std::mt19937_64& rng) {
+// --- checkpoint archives -------------------------------------------------------------------
+
+using torch::serialize::InputArchive;
+using torch::serialize::OutputArchive;
+
+void write_bytes(OutputArchive& a, const std::string& key, const std::string& bytes) {
+  a.write(key, torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<int64_t>(bytes.size())},
+                                torch::kUInt8).clone());
+}
+std::string read_bytes(InputArchive& a, const std::string& key) {
+  torch::Tensor t;
+  a.read(key, t);
+  return {reinterpret_cast<const char*>(t.data_ptr<uint8_t>()), static_cast<std::size_t>(t.numel())};
+}
+void write_int(OutputArchive& a, const std::string& key, int64_t v) {
+  a.write(key, torch::tensor(v, torch::kInt64));
+}
+int64_t read_int(InputArchive& a, const std::string& key) {
+  torch::Tensor t;
+  a.read(key, t);
+  return t.item<int64_t>();
+}
+void write_doubles(OutputArchive& a, const std::string& key, const std::vector<double>& v) {
+  a.write(key, torch::tensor(at::ArrayRef<double>(v), torch::kDouble).clone());
+}
+std::vector<double> read_doubles(InputArchive& a, const std::string& key) {
+  torch::Tensor t;
+  a.read(key, t);
+  t = t.contiguous();
+  return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
+}
+void write_rng(OutputArchive& a, const std::string& key, const std::mt19937_64& rng) {
   std::ostringstream out;
   out << rng;
-  return out.str();
+  write_bytes(a, key, out.str());
+}
+void read_rng(InputArchive& a, const std::string& key, std::mt19937_64& rng) {
+  std::istringstream in(read_bytes(a, key));
+  in >> rng;
+  if (!in) throw InputError("checkpoint entry " + key + " is not a generator state");
 }
 
-void save_checkpoint(const std::string& dir, const Agent& agent, int64_t iteration,
-                     const std::mt19937_64& sampler, const ReplayBuffer* growing) {
-  torch::serialize::OutputArchive archive;
-  agent.save(archive);
-  archive.write("iteration", torch::tensor(iteration, torch::kInt64));
-  const std::string s = rng_state(sampler);
-  archive.write("sampler", torch::from_blob(const_cast<char*>(s.data()),
-                                            {static_cast<int64_t>(s.size())}, torch::kUInt8)
-                               .clone());
-  if (growing != nullptr) archive.write("buffer_size", torch::tensor(static_cast<int64_t>(growing->size())));
-  const std::string path = dir + "/checkpoint.pt";
+// An environment mid-episode (see envs::EnvSnapshot).
+void write_env(OutputArchive& a, const envs::Env& env) {
+  const envs::EnvSnapshot snap = env.snapshot();
+  write_bytes(a, "env/name", snap.env);
+  write_doubles(a, "env/physics", snap.physics);
+  std::vector<int64_t> words(snap.noise_stream.begin(), snap.noise_stream.end());
+  a.write("env/noise_stream", torch::tensor(words, torch::kInt64));
+  write_doubles(a, "env/initial_observation", snap.initial_observation);
+  a.write("env/counters", torch::tensor(std::vector<int64_t>{snap.elapsed_steps, snap.max_episode_steps,
+                                                             snap.started, snap.live}, torch::kInt64));
+}
+void read_env(InputArchive& a, envs::Env& env) {
+  envs::EnvSnapshot snap;
+  snap.env = read_bytes(a, "env/name");
+  snap.physics = read_doubles(a, "env/physics");
+  torch::Tensor words, counters;
+  a.read("env/noise_stream", words);
+  for (int64_t i = 0; i < words.numel(); ++i) {
+    snap.noise_stream.push_back(static_cast<uint64_t>(words[i].item<int64_t>()));
+  }
+  snap.initial_observation = read_doubles(a, "env/initial_observation");
+  a.read("env/counters", counters);
+  if (counters.numel() != 4) throw InputError("checkpoint entry env/counters has the wrong size");
+  snap.elapsed_steps = static_cast<int>(counters[0].item<int64_t>());
+  snap.max_episode_steps = static_cast<int>(counters[1].item<int64_t>());
+  snap.started = counters[2].item<int64_t>() != 0;
+  snap.live = counters[3].item<int64_t>() != 0;
+  env.restore(snap);
+}
+
+// For tests of --resume: BCQ_KILL_AFTER_CHECKPOINT=N makes the process SIGKILL itself right
+// after writing its N-th checkpoint, as a crash or `kill -9` would, with no cleanup.
+void kill_after_checkpoint_for_tests() {
+  static int written = 0;
+  static const char* limit = std::getenv("BCQ_KILL_AFTER_CHECKPOINT");
+  if (limit != nullptr && ++written == std::atoi(limit)) std::raise(SIGKILL);
+}
+
+// Writes the archive filled by `fill` to `path` atomically (temporary file + rename).
+template <typename Fill>
+void save_checkpoint(const std::string& path, Fill fill) {
+  OutputArchive archive;
+  fill(archive);
   const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
+  try {
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    std::remove(tmp.c_str());
+    throw InputError("cannot write " + path + " (" + e.what_without_backtrace() + ")");
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
     throw InputError("cannot write " + path + " (rename)");
   }
+  kill_after_checkpoint_for_tests();
 }
 
-int64_t load_checkpoint(const std::string& dir, Agent& agent, std::mt19937_64& sampler) {
-  const std::string path = dir + "/checkpoint.pt";
+// Reads `path` and hands the archive to `read`; any inconsistency is an InputError naming it.
+template <typename Read>
+void load_checkpoint(const std::string& path, Read read) {
   if (!fs::exists(path)) throw InputError(path + ": no checkpoint to resume from");
-  torch::serialize::InputArchive archive;
+  InputArchive archive;
   try {
     archive.load_from(path);
-    agent.load(archive);
-    torch::Tensor it, s;
-    archive.read("iteration", it);
-    archive.read("sampler", s);
-    std::string state(reinterpret_cast<const char*>(s.data_ptr<uint8_t>()), s.numel());
-    std::istringstream in(state);
-    in >> sampler;
-    return it.item<int64_t>();
+    read(archive);
   } catch (const c10::Error& e) {
     throw InputError(path + ": unreadable checkpoint (" + e.what_without_backtrace() + ")");
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());
   }
+}
+
+// "12.3 s" / "4 min 05 s" / "2 h 07 min" for progress lines.
+std::string format_duration(double seconds) {
+  char text[32];
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  const auto s = static_cast<int64_t>(seconds);
+  if (seconds < 60) std::snprintf(text, sizeof text, "%.0f s", seconds);
+  else if (s < 3600) std::snprintf(text, sizeof text, "%lld min %02lld s", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  else std::snprintf(text, sizeof text, "%lld h %02lld min", static_cast<long long>(s / 3600), static_cast<long long>((s % 3600) / 60));
+  return text;
+}
+
+// Estimated time left after `done` of `total` units in `elapsed` seconds (this process only).
+std::string eta(int64_t done, int64_t total, double elapsed) {
+  if (done <= 0) return "?";
+  return format_duration(elapsed * static_cast<double>(total - done) / static_cast<double>(done));
 }
 
 void write_status(const std::string& dir, const nlohmann::json& status) {
@@ -217,14 +308,13 @@ TrainResult train(const TrainOptions& opt) {
   auto env = envs::make_env(opt.env);
   auto eval_env = envs::make_env(opt.env);
   const ProblemShape shape = problem_shape(*env);
+  const BufferExpectations expect{shape.state_dim, shape.action_dim, shape.max_action, opt.env};
 
   ReplayBuffer buffer(shape.state_dim, shape.action_dim);
   nlohmann::json buffer_attrs = nlohmann::json::object();
   if (!opt.concurrent) {
     if (opt.buffer_path.empty()) throw InputError("--buffer is required (or --concurrent)");
-    buffer = load_buffer(opt.buffer_path,
-                         {shape.state_dim, shape.action_dim, shape.max_action, opt.env},
-                         &buffer_attrs);
+    buffer = load_buffer(opt.buffer_path, expect, &buffer_attrs);
   }
   auto agent = make_agent(opt.algo, shape, opt.seed, device);
 
@@ -232,6 +322,8 @@ TrainResult train(const TrainOptions& opt) {
   fs::create_directories(opt.out_dir, ec);
   if (ec) throw InputError("cannot create run folder " + opt.out_dir + ": " + ec.message());
   const std::string ckpt = opt.out_dir + "/checkpoint.pt";
+  // Concurrent runs: the growing buffer up to the last checkpoint (complete at the end).
+  const std::string growing_path = opt.out_dir + "/buffer.h5";
   nlohmann::json config = {
       {"format", "bcq-run/1"},
       {"algo", opt.algo},
@@ -250,33 +342,10 @@ TrainResult train(const TrainOptions& opt) {
       {"git_commit", BCQ_GIT_COMMIT},
       {"hyperparameters", agent->config()}};
   if (opt.concurrent) {
+    config["buffer_size"] = nullptr;  // it grows; see buffer.h5
     config["behavioural"] = {{"algo", "ddpg"}, {"exploration_noise", 0.1},
                              {"start_steps", opt.start_steps}};
   }
-
-  std::mt19937_64 sampler(opt.seed);
-  int64_t start = 0;
-  std::vector<EvalRow> rows;
-  if (opt.resume) {
-    std::ifstream in(opt.out_dir + "/config.json");
-    nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
-    if (old.is_discarded()) throw InputError(opt.out_dir + "/config.json: missing or unreadable");
-    for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent"}) {
-      if (old.value(key, nlohmann::json()) != config[key]) {
-        throw InputError(opt.out_dir + "/config.json: --resume with a different " +
-                         std::string(key) + " (run has " + old.value(key, nlohmann::json()).dump() + ")");
-      }
-    }
-    if (opt.concurrent) throw InputError("--resume is not supported for --concurrent runs");
-    start = load_checkpoint(opt.out_dir, *agent, sampler);
-    rows = read_eval_csv(opt.out_dir + "/eval.csv");
-    while (!rows.empty() && rows.back().iteration > start) rows.pop_back();
-    write_file_atomic(opt.out_dir + "/eval.csv", eval_csv(rows));
-  } else if (fs::exists(ckpt)) {
-    throw InputError(opt.out_dir + " already holds a run (checkpoint.pt); use --resume or another --out");
-  }
-  write_file_atomic(opt.out_dir + "/config.json", config.dump(2) + "\n");
-  write_status(opt.out_dir, {{"status", "running"}, {"iteration", start}});
 
   // Concurrent setting: the behavioural agent and its environment.
   std::unique_ptr<DdpgAgent> behavioural;
@@ -287,6 +356,55 @@ TrainResult train(const TrainOptions& opt) {
     buffer.reserve(static_cast<std::size_t>(opt.iterations));
     obs = env->reset(opt.seed);
   }
+
+  std::mt19937_64 sampler(opt.seed);
+  int64_t start = 0;
+  std::vector<EvalRow> rows;
+  if (opt.resume) {
+    std::ifstream in(opt.out_dir + "/config.json");
+    nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
+    if (old.is_discarded()) throw InputError(opt.out_dir + "/config.json: missing or unreadable");
+    for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent", "behavioural"}) {
+      if (old.value(key, nlohmann::json()) != config.value(key, nlohmann::json())) {
+        throw InputError(opt.out_dir + "/config.json: --resume with a different " +
+                         std::string(key) + " (run has " + old.value(key, nlohmann::json()).dump() + ")");
+      }
+    }
+    int64_t growing_size = 0;
+    load_checkpoint(ckpt, [&](InputArchive& a) {
+      agent->load(a);
+      start = read_int(a, "iteration");
+      read_rng(a, "sampler", sampler);
+      if (opt.concurrent) {
+        InputArchive b;
+        a.read("behavioural", b);
+        behavioural->load(b);
+        read_rng(a, "behaviour_rng", behaviour_rng);
+        read_env(a, *env);
+        obs = read_doubles(a, "observation");
+        growing_size = read_int(a, "buffer_size");
+      }
+    });
+    if (opt.concurrent) {
+      // The buffer file is written before checkpoint.pt and only grows: a run killed between
+      // the two has rows past the checkpoint, which are dropped here.
+      buffer = load_buffer(growing_path, expect);
+      if (static_cast<int64_t>(buffer.size()) < growing_size) {
+        throw InputError(growing_path + ": " + std::to_string(buffer.size()) +
+                         " transitions, but the checkpoint was taken at " + std::to_string(growing_size));
+      }
+      buffer.truncate(static_cast<std::size_t>(growing_size));
+      buffer.reserve(static_cast<std::size_t>(std::max<int64_t>(opt.iterations, growing_size)));
+    }
+    rows = read_eval_csv(opt.out_dir + "/eval.csv");
+    while (!rows.empty() && rows.back().iteration > start) rows.pop_back();
+    write_file_atomic(opt.out_dir + "/eval.csv", eval_csv(rows));
+  } else if (fs::exists(ckpt)) {
+    throw InputError(opt.out_dir + " already holds a run (checkpoint.pt); use --resume or another --out");
+  }
+  write_file_atomic(opt.out_dir + "/config.json", config.dump(2) + "\n");
+  write_status(opt.out_dir, {{"status", "running"}, {"iteration", start}});
+
   auto behavioural_step = [&](int64_t t) {
     std::vector<double> action(shape.action_dim);
     if (t < opt.start_steps) {
@@ -306,6 +424,29 @@ TrainResult train(const TrainOptions& opt) {
     obs = (step.terminated || step.truncated) ? env->reset() : step.observation;
     if (t >= opt.start_steps) behavioural->train_step(sample_batch(buffer, behaviour_rng, 100, device));
   };
+  auto growing_attrs = [&] {
+    return nlohmann::json{{"env", opt.env}, {"kind", "concurrent"},
+                          {"steps", static_cast<int64_t>(buffer.size())},
+                          {"seed", static_cast<int64_t>(opt.seed)}, {"exploration_noise", 0.1},
+                          {"git_commit", BCQ_GIT_COMMIT}};
+  };
+  auto write_checkpoint = [&](int64_t iteration) {
+    if (opt.concurrent) save_buffer(growing_path, buffer, growing_attrs());
+    save_checkpoint(ckpt, [&](OutputArchive& a) {
+      agent->save(a);
+      write_int(a, "iteration", iteration);
+      write_rng(a, "sampler", sampler);
+      if (opt.concurrent) {
+        OutputArchive b;
+        behavioural->save(b);
+        a.write("behavioural", b);
+        write_rng(a, "behaviour_rng", behaviour_rng);
+        write_env(a, *env);
+        write_doubles(a, "observation", obs);
+        write_int(a, "buffer_size", static_cast<int64_t>(buffer.size()));
+      }
+    });
+  };
 
   TrainResult result;
   result.checkpoint_iteration = start;
@@ -314,6 +455,13 @@ TrainResult train(const TrainOptions& opt) {
   const auto t0 = Clock::now();
   const double wall_before = rows.empty() ? 0.0 : rows.back().wall;
   const bool progress = opt.progress;
+  auto progress_head = [&](int64_t done) {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::ostringstream line;
+    line << "\r[" << opt.algo << "] iteration " << done << "/" << opt.iterations << "  ETA "
+         << eta(done - start, opt.iterations - start, elapsed);
+    return line.str();
+  };
   for (int64_t it = start; it < opt.iterations; ++it) {
     if (opt.concurrent) behavioural_step(it);
     Losses losses = agent->train_step(sample_batch(buffer, sampler, 100, device));
@@ -340,25 +488,19 @@ TrainResult train(const TrainOptions& opt) {
       row.wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
       rows.push_back(row);
       write_file_atomic(opt.out_dir + "/eval.csv", eval_csv(rows));
-      if (!opt.concurrent) save_checkpoint(opt.out_dir, *agent, it + 1, sampler, nullptr);
+      write_checkpoint(it + 1);
       result.checkpoint_iteration = it + 1;
       result.final_mean_return = row.mean_return;
       if (progress) {
-        std::cerr << "\r[" << opt.algo << "] iteration " << it + 1 << "/" << opt.iterations
-                  << "  return " << row.mean_return << "  Q(s0) " << row.q_estimate
-                  << "  true " << row.true_discounted << "          " << std::flush;
+        std::cerr << progress_head(it + 1) << "  return " << row.mean_return << "  Q(s0) "
+                  << row.q_estimate << "  true " << row.true_discounted << "      " << std::flush;
       }
     } else if (progress && (it + 1) % 100 == 0) {
-      std::cerr << "\r[" << opt.algo << "] iteration " << it + 1 << "/" << opt.iterations << std::flush;
+      std::cerr << progress_head(it + 1) << std::flush;
     }
   }
   if (progress) std::cerr << "\n";
   agent->export_policy(opt.out_dir + "/policy.pt");
-  if (opt.concurrent) {
-    nlohmann::json attrs = {{"env", opt.env}, {"kind", "concurrent"}, {"steps", static_cast<int64_t>(buffer.size())},
-                            {"seed", static_cast<int64_t>(opt.seed)}};
-    save_buffer(opt.out_dir + "/buffer.h5", buffer, attrs);
-  }
   result.iteration = opt.iterations;
   write_status(opt.out_dir, {{"status", "completed"}, {"iteration", opt.iterations}});
   return result;
@@ -366,6 +508,9 @@ TrainResult train(const TrainOptions& opt) {
 
 CollectResult collect(const CollectOptions& opt) {
   if (opt.steps <= 0) throw InputError("--steps must be positive");
+  if (opt.expert_steps < 0) throw InputError("--expert-steps must not be negative");
+  if (opt.start_steps < 0) throw InputError("--start-steps must not be negative");
+  if (opt.checkpoint_every <= 0) throw InputError("--checkpoint-every must be positive");
   if (opt.out_path.empty()) throw InputError("-o is required");
   double noise_std = 0;
   bool expert = false;
@@ -378,22 +523,117 @@ CollectResult collect(const CollectOptions& opt) {
   } else {
     throw InputError("--kind must be final, concurrent, imitation or imperfect, not '" + opt.kind + "'");
   }
+  const int64_t expert_steps = opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
   configure_torch(opt.threads);
   const torch::Device device = torch::kCPU;
   auto env = envs::make_env(opt.env);
   const ProblemShape shape = problem_shape(*env);
+  const BufferExpectations expect{shape.state_dim, shape.action_dim, shape.max_action, opt.env};
   DdpgAgent agent(shape, opt.seed, device);
   std::mt19937_64 rng(opt.seed);
   at::Generator unused = make_generator(opt.seed, device);
 
+  // The run as phases. Modes: 0 uniform random, 1 actor + Gaussian noise (std `sd`),
+  // 2 imperfect expert (p = 0.3 uniform, else noise `sd`).
   ReplayBuffer buffer(shape.state_dim, shape.action_dim);
-  CollectResult result;
+  ReplayBuffer training(shape.state_dim, shape.action_dim);
+  struct Phase {
+    const char* name;
+    int64_t steps;
+    int mode;
+    double sd;
+    bool learn;          // train the agent (after start_steps uniform steps)
+    bool keep;           // the transitions go into the output buffer and count for its return
+    ReplayBuffer* into;
+  };
+  std::vector<Phase> phases;
+  if (!expert) {
+    phases.push_back({"behavioural", opt.steps, 1, noise_std, true, true, &buffer});
+  } else {
+    phases.push_back({"expert training", expert_steps, 1, 0.1, true, false, &training});
+    if (opt.kind == "imitation") phases.push_back({"imitation", opt.steps, 1, 0.0, false, true, &buffer});
+    else phases.push_back({"imperfect", opt.steps, 2, 0.3, false, true, &buffer});
+  }
+
+  // Interrupted runs continue from <out>.checkpoint/ (state.pt, then the buffers as HDF5).
+  const std::string ckpt_dir = opt.out_path + ".checkpoint";
+  const std::string state_path = ckpt_dir + "/state.pt";
+  const nlohmann::json identity = {{"env", opt.env}, {"kind", opt.kind}, {"steps", opt.steps},
+                                   {"expert_steps", expert ? expert_steps : 0},
+                                   {"start_steps", opt.start_steps},
+                                   {"seed", static_cast<int64_t>(opt.seed)}};
+  std::size_t phase = 0;
+  int64_t t = 0;
   double episode_return = 0, return_sum = 0;
   int64_t complete_episodes = 0;
-  auto obs = env->reset(opt.seed);
+  std::vector<double> obs = env->reset(opt.seed);
+  if (opt.resume) {
+    int64_t buffer_rows = 0, training_rows = 0;
+    load_checkpoint(state_path, [&](InputArchive& a) {
+      const auto saved = nlohmann::json::parse(read_bytes(a, "options"), nullptr, false);
+      for (const auto& [key, value] : identity.items()) {
+        if (saved.is_discarded() || saved.value(key, nlohmann::json()) != value) {
+          throw InputError("--resume with a different --" + key + " (the interrupted run has " +
+                           (saved.is_discarded() ? "?" : saved.value(key, nlohmann::json()).dump()) + ")");
+        }
+      }
+      InputArchive b;
+      a.read("agent", b);
+      agent.load(b);
+      read_rng(a, "rng", rng);
+      read_env(a, *env);
+      obs = read_doubles(a, "observation");
+      phase = static_cast<std::size_t>(read_int(a, "phase"));
+      t = read_int(a, "step");
+      episode_return = read_doubles(a, "returns").at(0);
+      return_sum = read_doubles(a, "returns").at(1);
+      complete_episodes = read_int(a, "complete_episodes");
+      buffer_rows = read_int(a, "buffer_rows");
+      training_rows = read_int(a, "training_rows");
+      if (phase >= phases.size() || t < 0 || t > phases[phase].steps) {
+        throw InputError("phase/step out of range");
+      }
+    });
+    // Buffers are written before state.pt and only grow: rows past the checkpoint are dropped.
+    auto reload = [&](ReplayBuffer& into, const std::string& path, int64_t rows) {
+      if (rows == 0) return;
+      into = load_buffer(path, expect);
+      if (static_cast<int64_t>(into.size()) < rows) {
+        throw InputError(path + ": " + std::to_string(into.size()) +
+                         " transitions, but the checkpoint was taken at " + std::to_string(rows));
+      }
+      into.truncate(static_cast<std::size_t>(rows));
+    };
+    reload(buffer, ckpt_dir + "/buffer.h5", buffer_rows);
+    if (phases[phase].into == &training) reload(training, ckpt_dir + "/training.h5", training_rows);
+  } else if (fs::exists(state_path)) {
+    throw InputError(ckpt_dir + " holds an interrupted collection into " + opt.out_path +
+                     "; add --resume to continue it, or remove that folder");
+  }
+  auto write_checkpoint = [&](int64_t next_step) {
+    std::error_code ec;
+    fs::create_directories(ckpt_dir, ec);
+    if (ec) throw InputError("cannot create " + ckpt_dir + ": " + ec.message());
+    const nlohmann::json attrs = {{"env", opt.env}, {"kind", opt.kind}, {"partial", 1}};
+    if (phases[phase].into == &training) save_buffer(ckpt_dir + "/training.h5", training, attrs);
+    if (buffer.size() > 0) save_buffer(ckpt_dir + "/buffer.h5", buffer, attrs);
+    save_checkpoint(state_path, [&](OutputArchive& a) {
+      write_bytes(a, "options", identity.dump());
+      OutputArchive b;
+      agent.save(b);
+      a.write("agent", b);
+      write_rng(a, "rng", rng);
+      write_env(a, *env);
+      write_doubles(a, "observation", obs);
+      write_int(a, "phase", static_cast<int64_t>(phase));
+      write_int(a, "step", next_step);
+      write_doubles(a, "returns", {episode_return, return_sum});
+      write_int(a, "complete_episodes", complete_episodes);
+      write_int(a, "buffer_rows", static_cast<int64_t>(buffer.size()));
+      write_int(a, "training_rows", phases[phase].into == &training ? static_cast<int64_t>(training.size()) : 0);
+    });
+  };
 
-  // One environment step; `mode` 0: uniform random, 1: actor + Gaussian noise (std `sd`),
-  // 2: imperfect expert (p = 0.3 uniform, else noise 0.3). Returns the transition's parts.
   auto act = [&](int mode, double sd) {
     std::vector<double> action(shape.action_dim);
     std::uniform_real_distribution<double> u(-shape.max_action, shape.max_action);
@@ -409,21 +649,34 @@ CollectResult collect(const CollectOptions& opt) {
     }
     return action;
   };
-  ReplayBuffer training(shape.state_dim, shape.action_dim);
-  auto run = [&](ReplayBuffer& into, int64_t steps, int mode_after_start, double sd, bool learn,
-                 bool count_returns, const char* phase) {
-    episode_return = 0;
-    for (int64_t t = 0; t < steps; ++t) {
-      const int mode = (learn && t < opt.start_steps) ? 0 : mode_after_start;
-      auto action = act(mode, sd);
+  int64_t total_steps = 0, steps_before = 0;  // steps_before: of the phases before this one
+  for (std::size_t p = 0; p < phases.size(); ++p) {
+    total_steps += phases[p].steps;
+    if (p < phase) steps_before += phases[p].steps;
+  }
+  const int64_t resumed_at = steps_before + t;
+  const auto t0 = Clock::now();
+  for (; phase < phases.size(); ++phase, t = 0) {
+    const Phase& ph = phases[phase];
+    if (t == 0) {
+      episode_return = 0;
+      if (phase > 0) {  // the expert is trained: collect from a fresh episode
+        training = ReplayBuffer();
+        obs = env->reset();
+      }
+      ph.into->reserve(static_cast<std::size_t>(ph.steps));
+    }
+    for (; t < ph.steps; ++t) {
+      const int mode = (ph.learn && t < opt.start_steps) ? 0 : ph.mode;
+      auto action = act(mode, ph.sd);
       envs::StepResult step;
       env->step(action.data(), step);
       auto s = to_floats(obs), a = to_floats(action), s2 = to_floats(step.observation);
-      into.add(s.data(), a.data(), static_cast<float>(step.reward), s2.data(), step.terminated,
-               step.truncated);
+      ph.into->add(s.data(), a.data(), static_cast<float>(step.reward), s2.data(), step.terminated,
+                   step.truncated);
       episode_return += step.reward;
       if (step.terminated || step.truncated) {
-        if (count_returns) {
+        if (ph.keep) {
           return_sum += episode_return;
           ++complete_episodes;
         }
@@ -432,29 +685,22 @@ CollectResult collect(const CollectOptions& opt) {
       } else {
         obs = step.observation;
       }
-      if (learn && t >= opt.start_steps) agent.train_step(sample_batch(into, rng, 100, device));
+      if (ph.learn && t >= opt.start_steps) agent.train_step(sample_batch(*ph.into, rng, 100, device));
+      const int64_t done = steps_before + t + 1;
+      if ((t + 1) % opt.checkpoint_every == 0 && done < total_steps) {
+        write_checkpoint(t + 1);  // resumes after this step
+      }
       if (opt.progress && (t + 1) % 1000 == 0) {
-        std::cerr << "\r[collect " << opt.kind << "] " << phase << " " << t + 1 << "/" << steps << std::flush;
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        std::cerr << "\r[collect " << opt.kind << "] " << ph.name << " " << t + 1 << "/" << ph.steps
+                  << "  ETA " << eta(done - resumed_at, total_steps - resumed_at, elapsed) << "   "
+                  << std::flush;
       }
     }
-  };
-  if (!expert) {
-    buffer.reserve(opt.steps);
-    run(buffer, opt.steps, 1, noise_std, true, true, "behavioural");
-  } else {
-    const int64_t expert_steps = opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
-    training.reserve(expert_steps);
-    run(training, expert_steps, 1, 0.1, true, false, "expert training");
-    training = ReplayBuffer();
-    obs = env->reset();
-    buffer.reserve(opt.steps);
-    if (opt.kind == "imitation") {
-      run(buffer, opt.steps, 1, 0.0, false, true, "imitation");
-    } else {
-      run(buffer, opt.steps, 2, 0.3, false, true, "imperfect");
-    }
+    steps_before += ph.steps;
   }
   if (opt.progress) std::cerr << "\n";
+  CollectResult result;
   result.transitions = static_cast<int64_t>(buffer.size());
   result.episodes = complete_episodes;
   result.behavioural_return =
@@ -466,9 +712,11 @@ CollectResult collect(const CollectOptions& opt) {
                           {"behavioural_return", result.behavioural_return},
                           {"behavioural_episodes", complete_episodes},
                           {"git_commit", BCQ_GIT_COMMIT}};
-  if (expert) attrs["expert_steps"] = opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
+  if (expert) attrs["expert_steps"] = expert_steps;
   else attrs["exploration_noise"] = noise_std;
   save_buffer(opt.out_path, buffer, attrs);
+  std::error_code ec;
+  fs::remove_all(ckpt_dir, ec);  // the output is complete; a leftover folder would only confuse
   return result;
 }
 

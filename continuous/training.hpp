@@ -57,6 +57,10 @@ struct CollectOptions {
   std::string out_path;            ///< HDF5 file
   int threads = 0;
   bool progress = false;
+  /// Checkpoint (agent, generators, environment, buffers) into `<out_path>.checkpoint/` every
+  /// K environment steps; removed when the output is written.
+  int64_t checkpoint_every = 50000;
+  bool resume = false;             ///< continue an interrupted run from its checkpoint
 };
 
 struct CollectResult {

@@ -287,6 +287,64 @@ class MujocoEnv final : public Env {
     live_ = true;
   }
 
+  EnvSnapshot snapshot() const override {
+    const mjModel* m = model_.get();
+    const mjData* d = data_.get();
+    EnvSnapshot snap;
+    snap.env = name_;
+    auto& p = snap.physics;
+    p.reserve(physics_size());
+    p.push_back(d->time);
+    p.insert(p.end(), d->qpos, d->qpos + m->nq);
+    p.insert(p.end(), d->qvel, d->qvel + m->nv);
+    p.insert(p.end(), d->act, d->act + m->na);
+    p.insert(p.end(), d->ctrl, d->ctrl + m->nu);
+    p.insert(p.end(), d->qacc_warmstart, d->qacc_warmstart + m->nv);
+    const auto words = rng_.state();
+    snap.noise_stream.assign(words.begin(), words.end());
+    snap.initial_observation = initial_observation_;
+    snap.elapsed_steps = elapsed_;
+    snap.max_episode_steps = max_episode_steps_;
+    snap.started = started_;
+    snap.live = live_;
+    return snap;
+  }
+
+  void restore(const EnvSnapshot& snap) override {
+    const mjModel* m = model_.get();
+    mjData* d = data_.get();
+    const std::string where = "environment '" + name_ + "': snapshot";
+    if (snap.env != name_) throw InputError(where + " was taken from '" + snap.env + "'");
+    if (snap.physics.size() != physics_size() || snap.noise_stream.size() != 6 ||
+        (snap.started && snap.initial_observation.size() != observation_size_) ||
+        snap.max_episode_steps < 1 || snap.elapsed_steps < 0) {
+      throw InputError(where + " does not fit (physics " + std::to_string(snap.physics.size()) +
+                       " values, expected " + std::to_string(physics_size()) + ")");
+    }
+    mj_resetData(m, d);
+    const double* p = snap.physics.data();
+    d->time = *p++;
+    auto take = [&p](mjtNum* into, int n) {
+      std::copy(p, p + n, into);
+      p += n;
+    };
+    take(d->qpos, m->nq);
+    take(d->qvel, m->nv);
+    take(d->act, m->na);
+    take(d->ctrl, m->nu);
+    mj_forward(m, d);
+    // After mj_forward: the warm start is an input of the next step's constraint solver.
+    take(d->qacc_warmstart, m->nv);
+    std::array<std::uint64_t, 6> words{};
+    std::copy(snap.noise_stream.begin(), snap.noise_stream.end(), words.begin());
+    rng_.set_state(words);
+    initial_observation_ = snap.initial_observation;
+    elapsed_ = snap.elapsed_steps;
+    max_episode_steps_ = snap.max_episode_steps;
+    started_ = snap.started;
+    live_ = snap.live;
+  }
+
   bool is_healthy() const override {
     const mjtNum* qpos = data_->qpos;
     const mjtNum* qvel = data_->qvel;
@@ -359,6 +417,11 @@ class MujocoEnv final : public Env {
       data_->warning[i].number = 0;
     }
     return raised;
+  }
+
+  std::size_t physics_size() const {
+    const mjModel* m = model_.get();
+    return static_cast<std::size_t>(1 + m->nq + 2 * m->nv + m->na + m->nu);
   }
 
   void check_warnings() {

@@ -46,6 +46,21 @@ struct Bounds {
   std::vector<double> high;
 };
 
+/// Everything a fresh Env of the same kind needs to continue where another one stands,
+/// bit for bit: the simulator state (time, qpos, qvel, act, ctrl and the constraint solver's
+/// warm start), the episode counters and the reset-noise stream. Long runs (`bcq collect`,
+/// `bcq train --concurrent`) checkpoint it to resume mid-episode.
+struct EnvSnapshot {
+  std::string env;                          ///< name() of the Env it was taken from
+  std::vector<double> physics;              ///< time, qpos, qvel, act, ctrl, qacc_warmstart
+  std::vector<std::uint64_t> noise_stream;  ///< reset-noise generator state (6 words)
+  std::vector<double> initial_observation;  ///< what the episode's reset returned
+  int elapsed_steps = 0;
+  int max_episode_steps = 0;
+  bool started = false;                     ///< reset() was called
+  bool live = false;                        ///< the episode has not ended
+};
+
 /// Thrown (only in strict mode, see set_strict_warnings) when MuJoCo raises a warning
 /// during a step, e.g. an unstable simulation. Not an InputError: the input was valid.
 class SimulationWarning : public std::runtime_error {
@@ -112,6 +127,12 @@ class Env {
   /// and makes the episode live again with elapsed_steps() unchanged. Throws
   /// bcq::InputError on a size mismatch.
   virtual void set_state(const std::vector<double>& qpos, const std::vector<double>& qvel) = 0;
+  /// The complete state (see EnvSnapshot).
+  virtual EnvSnapshot snapshot() const = 0;
+  /// Continues from `snapshot`: afterwards this Env steps exactly as the one it was taken
+  /// from would have. Throws bcq::InputError if it comes from another environment or its
+  /// sizes do not fit.
+  virtual void restore(const EnvSnapshot& snapshot) = 0;
   /// True when the current state is healthy (always true for HalfCheetah).
   virtual bool is_healthy() const = 0;
 

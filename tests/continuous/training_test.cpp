@@ -28,9 +28,11 @@ std::string temp_path(const std::string& name) {
   return (fs::path(::testing::TempDir()) / ("bcq_training_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
-int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr) {
+// Runs `bcq ARGS` (or, with raw, the command line ARGS as given); returns its exit status.
+int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr,
+            bool raw = false) {
   const auto out_file = temp_path("stdout.txt"), err_file = temp_path("stderr.txt");
-  const std::string cmd = std::string(BCQ_BINARY) + " " + args + " >" + out_file + " 2>" + err_file;
+  const std::string cmd = (raw ? "" : std::string(BCQ_BINARY) + " ") + args + " >" + out_file + " 2>" + err_file;
   const int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& p) {
     std::ifstream in(p);
@@ -195,6 +197,104 @@ TEST_F(TrainingCli, ConcurrentTrainingSavesTheGrowingBuffer) {
   EXPECT_EQ(attrs["kind"], "concurrent");
   EXPECT_EQ(read_csv(dir + "/eval.csv").size(), 3u);
   EXPECT_TRUE(fs::exists(dir + "/policy.pt"));
+}
+
+// Every tensor of two checkpoints (nested archives included) is equal.
+void expect_same_archives(torch::serialize::InputArchive& a, torch::serialize::InputArchive& b,
+                          const std::string& where) {
+  ASSERT_EQ(a.keys(), b.keys()) << where;
+  for (const auto& key : a.keys()) {
+    torch::Tensor x, y;
+    if (a.try_read(key, x)) {
+      ASSERT_TRUE(b.try_read(key, y)) << where << ": " << key;
+      EXPECT_TRUE(x.sizes() == y.sizes() && torch::equal(x, y)) << where << ": " << key;
+    } else {
+      torch::serialize::InputArchive na, nb;
+      a.read(key, na);
+      b.read(key, nb);
+      expect_same_archives(na, nb, where + "/" + key);
+    }
+  }
+}
+
+void expect_same_buffers(const ReplayBuffer& x, const ReplayBuffer& y) {
+  EXPECT_EQ(x.observations, y.observations);
+  EXPECT_EQ(x.actions, y.actions);
+  EXPECT_EQ(x.rewards, y.rewards);
+  EXPECT_EQ(x.next_observations, y.next_observations);
+  EXPECT_EQ(x.terminals, y.terminals);
+  EXPECT_EQ(x.timeouts, y.timeouts);
+}
+
+// A process killed right after its N-th checkpoint (SIGKILL, no cleanup), as a crash would.
+int run_bcq_killed_after_checkpoint(int n, const std::string& args, std::string* err) {
+  return run_bcq("env BCQ_KILL_AFTER_CHECKPOINT=" + std::to_string(n) + " " + BCQ_BINARY + " " + args, nullptr, err,
+                 /*raw=*/true);
+}
+
+TEST_F(TrainingCli, KilledConcurrentRunResumesBitIdentically) {
+  const auto straight = temp_path("conc_straight"), killed = temp_path("conc_killed");
+  fs::remove_all(straight);
+  fs::remove_all(killed);
+  const std::string common = "train --concurrent --algo bcq --env inverted-pendulum --start-steps 60 "
+                             "--iterations 180 --eval-every 60 --eval-episodes 1 --seed 4 --threads 1 --out ";
+  std::string err;
+  ASSERT_EQ(run_bcq(common + straight, nullptr, &err), 0) << err;
+  EXPECT_NE(run_bcq_killed_after_checkpoint(2, common + killed, &err), 0);
+  {
+    std::ifstream in(killed + "/status.json");
+    EXPECT_EQ(nlohmann::json::parse(in)["status"], "running");  // it never finished
+    EXPECT_FALSE(fs::exists(killed + "/policy.pt"));
+  }
+  ASSERT_EQ(run_bcq(common + killed + " --resume", nullptr, &err), 0) << err;
+  torch::serialize::InputArchive a, b;
+  a.load_from(straight + "/checkpoint.pt");
+  b.load_from(killed + "/checkpoint.pt");
+  expect_same_archives(a, b, "checkpoint.pt");
+  const BufferExpectations expect{4, 1, 3.0, "inverted-pendulum"};
+  auto x = load_buffer(straight + "/buffer.h5", expect), y = load_buffer(killed + "/buffer.h5", expect);
+  EXPECT_EQ(x.size(), 180u);
+  expect_same_buffers(x, y);
+  auto ra = read_csv(straight + "/eval.csv"), rb = read_csv(killed + "/eval.csv");
+  ASSERT_EQ(ra.size(), 4u);
+  ASSERT_EQ(rb.size(), 4u);
+  for (std::size_t i = 1; i < ra.size(); ++i) {
+    for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(ra[i][c], rb[i][c]) << "row " << i << " col " << c;
+  }
+}
+
+TEST_F(TrainingCli, KilledCollectionResumesAcrossPhasesToTheSameBuffer) {
+  const auto straight = temp_path("collect_straight.h5"), killed = temp_path("collect_killed.h5");
+  fs::remove_all(killed + ".checkpoint");
+  // Checkpoints at expert-training steps 150, 300, 450 and imperfect-data steps 150, 300.
+  const std::string common = "collect --env inverted-pendulum --kind imperfect --steps 400 --expert-steps 500 "
+                             "--start-steps 200 --checkpoint-every 150 --seed 5 --threads 1 -o ";
+  std::string err;
+  ASSERT_EQ(run_bcq(common + straight, nullptr, &err), 0) << err;
+  EXPECT_FALSE(fs::exists(straight + ".checkpoint"));
+  // Killed in expert training (after 300 steps), then again after the switch to the data phase.
+  EXPECT_NE(run_bcq_killed_after_checkpoint(2, common + killed, &err), 0);
+  EXPECT_FALSE(fs::exists(killed));
+  EXPECT_TRUE(fs::exists(killed + ".checkpoint/state.pt"));
+  // Without --resume the interrupted collection is not overwritten; other options are refused.
+  EXPECT_EQ(run_bcq(common + killed, nullptr, &err), 2);
+  EXPECT_NE(err.find("--resume"), std::string::npos) << err;
+  std::string other_steps = common;
+  other_steps.replace(other_steps.find("--steps 400"), 11, "--steps 401");
+  EXPECT_EQ(run_bcq(other_steps + killed + " --resume", nullptr, &err), 2);
+  EXPECT_NE(err.find("different --steps"), std::string::npos) << err;
+  EXPECT_NE(run_bcq_killed_after_checkpoint(2, common + killed + " --resume", &err), 0);
+  ASSERT_EQ(run_bcq(common + killed + " --resume", nullptr, &err), 0) << err;
+  EXPECT_FALSE(fs::exists(killed + ".checkpoint"));
+  nlohmann::json attrs_x, attrs_y;
+  const BufferExpectations expect{4, 1, 3.0, "inverted-pendulum"};
+  auto x = load_buffer(straight, expect, &attrs_x), y = load_buffer(killed, expect, &attrs_y);
+  EXPECT_EQ(x.size(), 400u);
+  expect_same_buffers(x, y);
+  EXPECT_EQ(attrs_x["behavioural_return"], attrs_y["behavioural_return"]);
+  EXPECT_EQ(attrs_x["behavioural_episodes"], attrs_y["behavioural_episodes"]);
+  std::remove(straight.c_str());
+  std::remove(killed.c_str());
 }
 
 TEST_F(TrainingCli, NonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint) {

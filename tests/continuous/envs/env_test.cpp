@@ -404,6 +404,56 @@ TEST_F(EnvTest, UnseededResetContinuesTheStream) {
   EXPECT_EQ(env.reset(), second);
 }
 
+// Steps `steps` random actions from `rng`, resetting (from the noise stream) at episode ends;
+// returns every observation, reward and end flag in order.
+std::vector<double> continue_run(Env& env, Rng& rng, int steps) {
+  std::vector<double> out;
+  StepResult r;
+  for (int t = 0; t < steps; ++t) {
+    const auto a = random_action(env, rng);
+    env.step(a.data(), r);
+    out.insert(out.end(), r.observation.begin(), r.observation.end());
+    out.push_back(r.reward);
+    out.push_back(r.terminated ? 1.0 : r.truncated ? 2.0 : 0.0);
+    if (r.terminated || r.truncated) {
+      const auto o = env.reset();
+      out.insert(out.end(), o.begin(), o.end());
+    }
+  }
+  return out;
+}
+
+TEST_F(EnvTest, SnapshotRestoredInAFreshEnvContinuesBitForBit) {
+  for (const auto& name : env_names()) {
+    SCOPED_TRACE(name);
+    Env& original = make_strict(name);
+    original.set_max_episode_steps(60);  // episodes end (and reset from the stream) in the run
+    Rng actions(5);
+    original.reset(11);
+    continue_run(original, actions, 137);  // mid-episode, after at least one reset
+    const EnvSnapshot snap = original.snapshot();
+    Rng actions_copy = actions;
+    const auto expected = continue_run(original, actions, 300);
+
+    Env& fresh = make_strict(name);
+    fresh.restore(snap);
+    EXPECT_EQ(fresh.elapsed_steps(), snap.elapsed_steps);
+    EXPECT_EQ(fresh.max_episode_steps(), 60);
+    EXPECT_EQ(fresh.initial_observation(), snap.initial_observation);
+    EXPECT_EQ(continue_run(fresh, actions_copy, 300), expected);  // exact, not close
+  }
+}
+
+TEST_F(EnvTest, SnapshotOfAnotherEnvironmentIsRefused) {
+  Env& hopper = make_strict("hopper");
+  hopper.reset(1);
+  EnvSnapshot snap = hopper.snapshot();
+  Env& walker = make_strict("walker2d");
+  EXPECT_THROW(walker.restore(snap), InputError);
+  snap.physics.pop_back();
+  EXPECT_THROW(hopper.restore(snap), InputError);
+}
+
 // --- plausibility ----------------------------------------------------------------------------
 
 TEST_F(EnvTest, RandomPolicyHalfCheetahReturnIsPlausible) {
