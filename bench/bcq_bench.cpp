@@ -3,21 +3,30 @@
 // LibTorch threads, against two baselines measured in the same process:
 //   - the machine's sgemm rate at the same thread count (the matmul roofline): the ratio
 //     achieved-GFLOP/s / sgemm-GFLOP/s says how close an iteration runs to pure matmul;
-//   - the reference PyTorch implementation's published rate on this kind of machine
-//     (issue 6: 18.0 / 28.3 it/s at 1 / 2 threads, 21.6 / 35.3 with denormals flushed).
+//   - the reference PyTorch implementation (sfujim/BCQ): with --reference FILE, its rate and
+//     action-selection time as measured by bench/reference_bcq.py --json FILE on this machine
+//     for the same input, threads and denormal setting; without it, the published rates for
+//     this kind of machine (issue 6: 18.0 / 28.3 it/s at 1 / 2 threads, 21.6 / 35.3 with
+//     denormals flushed).
 // Also times BCQ action selection (Eq. 11, 100 samples) per call.
 //
 // Usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] [--device cpu|cuda]
-// (with cuda, the sgemm column is the GPU's fp32 matmul rate on the same shape).
+//                  [--reference FILE]
+// (with cuda, the sgemm column is the GPU's fp32 matmul rate on the same shape; the reference
+// numbers are CPU numbers and are not compared).
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "continuous/agent.hpp"
 #include "continuous/bcq.hpp"
@@ -88,6 +97,70 @@ bcq::continuous::ReplayBuffer synthetic_buffer(const ProblemShape& shape, std::s
   return b;
 }
 
+// One row of bench/reference_bcq.py's JSON report (format bcq-reference-bench/1).
+struct ReferenceRow {
+  std::string input;
+  int threads = 0;
+  bool flush_denormal = true;
+  double its_per_s = 0;
+  double select_ms = 0;
+};
+
+// Reads the reference report; throws std::runtime_error naming the file and the field at fault.
+std::vector<ReferenceRow> read_reference(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open the reference report");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + ": not JSON (" + e.what() + ")");
+  }
+  if (!doc.is_object() || doc.value("format", "") != "bcq-reference-bench/1") {
+    throw std::runtime_error(path + ": field 'format' is not \"bcq-reference-bench/1\" "
+                             "(write the file with bench/reference_bcq.py --json)");
+  }
+  if (!doc.contains("results") || !doc["results"].is_array()) {
+    throw std::runtime_error(path + ": field 'results' is missing or not an array");
+  }
+  std::vector<ReferenceRow> rows;
+  for (std::size_t i = 0; i < doc["results"].size(); ++i) {
+    const auto& r = doc["results"][i];
+    try {
+      rows.push_back({r.at("input").get<std::string>(), r.at("threads").get<int>(),
+                      r.at("flush_denormal").get<bool>(), r.at("its_per_s").get<double>(),
+                      r.at("select_ms").get<double>()});
+    } catch (const nlohmann::json::exception& e) {
+      throw std::runtime_error(path + ": results[" + std::to_string(i) + "]: " + e.what());
+    }
+  }
+  return rows;
+}
+
+// The measured reference for this input, thread count and denormal setting, if the report has it.
+std::optional<ReferenceRow> find_reference(const std::vector<ReferenceRow>& rows,
+                                           const std::string& input, int threads, bool flush) {
+  for (const auto& r : rows) {
+    if (r.input == input && r.threads == threads && r.flush_denormal == flush) return r;
+  }
+  return std::nullopt;
+}
+
+// A table cell: the number, or "-" when there is none (value 0).
+std::string cell(const char* format, double value) {
+  if (!(value > 0)) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+// The reference's published rate (issue 6), which exists for 1 and 2 threads on the CPU.
+double published_reference(int threads, bool flush) {
+  if (threads == 1) return flush ? 21.6 : 18.0;
+  if (threads == 2) return flush ? 35.3 : 28.3;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +168,7 @@ int main(int argc, char** argv) {
   bool flush = true;
   std::vector<int> thread_counts = {1, 2};
   torch::Device device = torch::kCPU;
+  std::string reference_path;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) {
       iterations = std::atoi(argv[++i]);
@@ -105,8 +179,20 @@ int main(int argc, char** argv) {
       device = torch::Device(argv[++i]);
     } else if (!std::strcmp(argv[i], "--no-flush")) {
       flush = false;
+    } else if (!std::strcmp(argv[i], "--reference") && i + 1 < argc) {
+      reference_path = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] [--device cpu|cuda]\n");
+      std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] "
+                           "[--device cpu|cuda] [--reference FILE]\n");
+      return 2;
+    }
+  }
+  std::vector<ReferenceRow> reference;
+  if (!reference_path.empty()) {
+    try {
+      reference = read_reference(reference_path);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench_bcq: %s\n", e.what());
       return 2;
     }
   }
@@ -115,8 +201,19 @@ int main(int argc, char** argv) {
   std::printf("bench_bcq: BCQ training (batch 100, paper network sizes), %d timed iterations, "
               "denormals %s, device %s\n", iterations, flush ? "flushed" : "not flushed",
               device.str().c_str());
-  std::printf("%-12s %7s %9s %8s %10s %9s %9s %9s %9s %11s\n", "input", "threads", "GFLOP/it",
-              "it/s", "GFLOP/s", "sgemm", "roofline", "ref it/s", "vs ref", "select ms");
+  if (!device.is_cpu()) {
+    std::printf("reference: none (the reference numbers are CPU numbers)\n");
+  } else if (!reference_path.empty()) {
+    std::printf("reference: measured by bench/reference_bcq.py, read from %s (same input, "
+                "threads and denormal setting)\n", reference_path.c_str());
+  } else {
+    std::printf("reference: the published rates of issue 6 (18.0 / 28.3 it/s at 1 / 2 threads, "
+                "21.6 / 35.3 flushed; no select time); pass --reference FILE to use a measured one\n");
+  }
+  std::printf("%-12s %7s %9s %8s %10s %9s %9s %9s %8s %10s %11s %8s\n", "input", "threads",
+              "GFLOP/it", "it/s", "GFLOP/s", "sgemm", "roofline", "ref it/s", "vs ref",
+              "select ms", "ref sel ms", "vs ref");
+  bool missing_reference = false;
   struct Env {
     const char* name;
     ProblemShape shape;
@@ -143,16 +240,33 @@ int main(int argc, char** argv) {
       const auto t1 = Clock::now();
       for (int i = 0; i < calls; ++i) agent.select_action(state, gen).sum().item<float>();
       const double select_ms = 1e3 * seconds_since(t1) / calls;
-      // The reference's published rate (issue 6) exists for 1 and 2 threads.
-      double ref = 0;
-      if (device.is_cpu() && threads == 1) ref = flush ? 21.6 : 18.0;
-      if (device.is_cpu() && threads == 2) ref = flush ? 35.3 : 28.3;
-      std::printf("%-12s %7d %9.3f %8.2f %10.1f %9.1f %8.1f%% %9.1f %8.2fx %11.3f\n", env.name,
-                  threads, flop / 1e9, its, its * flop / 1e9, sgemm,
-                  100.0 * its * flop / 1e9 / sgemm, ref, ref > 0 ? its / ref : 0.0, select_ms);
+      // Reference it/s and select ms (0 = none to compare with).
+      double ref = 0, ref_select_ms = 0;
+      if (device.is_cpu() && !reference_path.empty()) {
+        if (const auto row = find_reference(reference, env.name, threads, flush)) {
+          ref = row->its_per_s;
+          ref_select_ms = row->select_ms;
+        } else {
+          missing_reference = true;
+        }
+      } else if (device.is_cpu()) {
+        ref = published_reference(threads, flush);
+      }
+      // "vs ref" is a speed-up in both places: our it/s over the reference's, and the
+      // reference's select time over ours.
+      std::printf("%-12s %7d %9.3f %8.2f %10.1f %9.1f %8.1f%% %9s %8s %10.3f %11s %8s\n",
+                  env.name, threads, flop / 1e9, its, its * flop / 1e9, sgemm,
+                  100.0 * its * flop / 1e9 / sgemm, cell("%.1f", ref).c_str(),
+                  cell("%.2fx", ref > 0 ? its / ref : 0.0).c_str(), select_ms,
+                  cell("%.3f", ref_select_ms).c_str(),
+                  cell("%.2fx", ref_select_ms > 0 ? ref_select_ms / select_ms : 0.0).c_str());
       std::fflush(stdout);
     }
   }
   std::printf("roofline = achieved GFLOP/s / sgemm GFLOP/s ([1000x750]x[750x750], same threads, same run)\n");
+  if (missing_reference) {
+    std::printf("reference: rows showing - have no entry in %s for that input, thread count and "
+                "denormal setting (%s)\n", reference_path.c_str(), flush ? "flushed" : "not flushed");
+  }
   return 0;
 }
