@@ -11,6 +11,7 @@
 // Also times BCQ action selection (Eq. 11, 100 samples) per call.
 //
 // Usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] [--device cpu|cuda]
+//                  [--reference FILE] [--precision fp32,bf16]
 //                  [--reference FILE]
 // (with cuda, the sgemm column is the GPU's fp32 matmul rate on the same shape; the reference
 // numbers are CPU numbers and are not compared).
@@ -43,9 +44,10 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// sgemm rate (GFLOP/s) on the iteration's dominant shape: [1000 x 750] x [750 x 750].
-double sgemm_gflops(double min_seconds, torch::Device device) {
-  auto opt = torch::TensorOptions().device(device);
+// Matmul rate (GFLOP/s) on the iteration's dominant shape: [1000 x 750] x [750 x 750], in
+// float32 (sgemm) or bfloat16 inputs.
+double gemm_gflops(double min_seconds, torch::Device device, torch::ScalarType dtype) {
+  auto opt = torch::TensorOptions().device(device).dtype(dtype);
   auto a = torch::randn({1000, 750}, opt), b = torch::randn({750, 750}, opt),
        c = torch::empty({1000, 750}, opt);
   for (int i = 0; i < 5; ++i) torch::mm_out(c, a, b);
@@ -169,6 +171,7 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   torch::Device device = torch::kCPU;
   std::string reference_path;
+  std::vector<bcq::continuous::MatmulPrecision> precisions = {bcq::continuous::MatmulPrecision::kFloat32};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) {
       iterations = std::atoi(argv[++i]);
@@ -181,9 +184,19 @@ int main(int argc, char** argv) {
       flush = false;
     } else if (!std::strcmp(argv[i], "--reference") && i + 1 < argc) {
       reference_path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
+      precisions.clear();
+      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) {
+        try {
+          precisions.push_back(bcq::continuous::parse_precision(t));
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "bench_bcq: %s\n", e.what());
+          return 2;
+        }
+      }
     } else {
       std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] "
-                           "[--device cpu|cuda] [--reference FILE]\n");
+                           "[--device cpu|cuda] [--reference FILE] [--precision fp32,bf16]\n");
       return 2;
     }
   }
@@ -210,8 +223,8 @@ int main(int argc, char** argv) {
     std::printf("reference: the published rates of issue 6 (18.0 / 28.3 it/s at 1 / 2 threads, "
                 "21.6 / 35.3 flushed; no select time); pass --reference FILE to use a measured one\n");
   }
-  std::printf("%-12s %7s %9s %8s %10s %9s %9s %9s %8s %10s %11s %8s\n", "input", "threads",
-              "GFLOP/it", "it/s", "GFLOP/s", "sgemm", "roofline", "ref it/s", "vs ref",
+  std::printf("%-12s %7s %5s %9s %8s %10s %9s %9s %9s %8s %10s %11s %8s\n", "input", "threads",
+              "prec", "GFLOP/it", "it/s", "GFLOP/s", "gemm", "roofline", "ref it/s", "vs ref",
               "select ms", "ref sel ms", "vs ref");
   bool missing_reference = false;
   struct Env {
@@ -220,9 +233,13 @@ int main(int argc, char** argv) {
   };
   for (int threads : thread_counts) {
     torch::set_num_threads(threads);
-    const double sgemm = sgemm_gflops(1.0, device);
+    for (const auto precision : precisions) {
+    const bool bf16 = precision == bcq::continuous::MatmulPrecision::kBFloat16;
+    const double sgemm = gemm_gflops(1.0, device, bf16 ? torch::kBFloat16 : torch::kFloat);
     for (const Env& env : {Env{"hopper", {11, 3, 1.0}}, Env{"halfcheetah", {17, 6, 1.0}}}) {
-      bcq::continuous::BcqAgent agent(env.shape, 0, device);
+      bcq::continuous::BcqConfig config;
+      config.precision = precision;
+      bcq::continuous::BcqAgent agent(env.shape, 0, device, config);
       const auto buffer = synthetic_buffer(env.shape, 10000);
       std::mt19937_64 rng(2);
       for (int i = 0; i < 20; ++i) agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, device));
@@ -254,16 +271,18 @@ int main(int argc, char** argv) {
       }
       // "vs ref" is a speed-up in both places: our it/s over the reference's, and the
       // reference's select time over ours.
-      std::printf("%-12s %7d %9.3f %8.2f %10.1f %9.1f %8.1f%% %9s %8s %10.3f %11s %8s\n",
-                  env.name, threads, flop / 1e9, its, its * flop / 1e9, sgemm,
+      std::printf("%-12s %7d %5s %9.3f %8.2f %10.1f %9.1f %8.1f%% %9s %8s %10.3f %11s %8s\n",
+                  env.name, threads, bcq::continuous::precision_name(precision).c_str(), flop / 1e9, its, its * flop / 1e9, sgemm,
                   100.0 * its * flop / 1e9 / sgemm, cell("%.1f", ref).c_str(),
                   cell("%.2fx", ref > 0 ? its / ref : 0.0).c_str(), select_ms,
                   cell("%.3f", ref_select_ms).c_str(),
                   cell("%.2fx", ref_select_ms > 0 ? ref_select_ms / select_ms : 0.0).c_str());
       std::fflush(stdout);
     }
+    }
   }
-  std::printf("roofline = achieved GFLOP/s / sgemm GFLOP/s ([1000x750]x[750x750], same threads, same run)\n");
+  std::printf("roofline = achieved GFLOP/s / gemm GFLOP/s ([1000x750]x[750x750] with the row's "
+              "precision: fp32 sgemm, or bf16 inputs; same threads, same run)\n");
   if (missing_reference) {
     std::printf("reference: rows showing - have no entry in %s for that input, thread count and "
                 "denormal setting (%s)\n", reference_path.c_str(), flush ? "flushed" : "not flushed");

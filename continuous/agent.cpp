@@ -16,8 +16,17 @@
 namespace bcq::continuous {
 
 std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
-                                  uint64_t seed, torch::Device device) {
-  if (algo == "bcq") return std::make_unique<BcqAgent>(shape, seed, device);
+                                  uint64_t seed, torch::Device device,
+                                  const std::string& precision) {
+  const MatmulPrecision matmul = parse_precision(precision);
+  if (algo == "bcq") {
+    BcqConfig config;
+    config.precision = matmul;
+    return std::make_unique<BcqAgent>(shape, seed, device, config);
+  }
+  if (matmul != MatmulPrecision::kFloat32) {
+    throw InputError("--precision " + precision + " is implemented for bcq only, not " + algo);
+  }
   if (algo == "ddpg") return std::make_unique<DdpgAgent>(shape, seed, device);
   if (algo == "bc") return std::make_unique<BcAgent>(shape, seed, device);
   if (algo == "vae-bc") return std::make_unique<VaeBcAgent>(shape, seed, device);

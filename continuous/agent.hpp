@@ -54,9 +54,12 @@ class Agent {
 };
 
 /// Creates an agent by name ("bcq", "ddpg", "bc", "vae-bc") with the paper's defaults,
-/// initialised from `seed`. Throws bcq::InputError for an unknown name.
+/// initialised from `seed`. `precision` ("fp32", or "bf16" for bcq: see MatmulPrecision) is
+/// the hidden layers' matrix product format. Throws bcq::InputError for an unknown name or
+/// precision.
 std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
-                                  uint64_t seed, torch::Device device);
+                                  uint64_t seed, torch::Device device,
+                                  const std::string& precision = "fp32");
 
 /// A fresh random generator on `device`, seeded with `seed`.
 at::Generator make_generator(uint64_t seed, torch::Device device);

@@ -11,7 +11,8 @@ nlohmann::json BcqConfig::to_json() const {
           {"select_samples", select_samples}, {"learning_rate", learning_rate},
           {"actor_hidden", {400, 300}},       {"critic_hidden", {400, 300}},
           {"vae_hidden", {750, 750}},         {"vae_kl_weight", 0.5},
-          {"vae_log_std_clamp", {-4, 15}},    {"latent_clamp", {-0.5, 0.5}}};
+          {"vae_log_std_clamp", {-4, 15}},    {"latent_clamp", {-0.5, 0.5}},
+          {"matmul_precision", precision_name(precision)}};
 }
 
 torch::Tensor bcq_critic_target(BcqNetworks& nets, const Batch& batch, const torch::Tensor& z,
@@ -59,6 +60,9 @@ BcqAgent::BcqAgent(const ProblemShape& shape, uint64_t seed, torch::Device devic
   nets_.critic_target = make_critic();
   nets_.vae = Vae(shape.state_dim, shape.action_dim, latent, shape.max_action);
   nets_.vae->to(device);
+  for (auto* actor : {&nets_.actor, &nets_.actor_target}) (*actor)->precision = config.precision;
+  for (auto* critic : {&nets_.critic, &nets_.critic_target}) (*critic)->precision = config.precision;
+  nets_.vae->precision = config.precision;
   nets_.actor_flat = flatten_parameters(*nets_.actor);
   nets_.actor_target_flat = flatten_parameters(*nets_.actor_target);
   nets_.critic_flat = flatten_parameters(*nets_.critic);
@@ -205,6 +209,14 @@ void BcqAgent::export_policy(const std::string& path) const {
   const std::string k = std::to_string(config_.select_samples);
   const std::string ma = script_float(shape_.max_action);
   const std::string pm = script_float(config_.phi * shape_.max_action);
+  // Hidden-to-hidden layers as in training (hidden_linear), so the policy is the one evaluated.
+  auto hidden = [&](const std::string& layer) {
+    if (config_.precision == MatmulPrecision::kFloat32) {
+      return "torch.addmm(self." + layer + "_bias, h, self." + layer + "_weight.t())";
+    }
+    // 15 is ScalarType BFloat16 (this script's scope has no torch.bfloat16 name).
+    return "torch.mm(h.to(15), self." + layer + "_weight.to(15).t()).float() + self." + layer + "_bias";
+  };
   // Eq. 11: sample k actions from the decoder, perturb, keep the one with the highest Q1.
   const std::string src = R"(
 def forward(self, state: Tensor) -> Tensor:
@@ -214,14 +226,14 @@ def forward(self, state: Tensor) -> Tensor:
     s = s.repeat_interleave()" + k + R"(, 0)
     z = torch.randn(n * )" + k + ", " + ld + R"().clamp(-0.5, 0.5)
     h = torch.relu(torch.addmm(self.d1_bias, torch.cat([s, z], 1), self.d1_weight.t()))
-    h = torch.relu(torch.addmm(self.d2_bias, h, self.d2_weight.t()))
+    h = torch.relu()" + hidden("d2") + R"()
     a = )" + ma + R"( * torch.tanh(torch.addmm(self.d3_bias, h, self.d3_weight.t()))
     h = torch.relu(torch.addmm(self.a1_bias, torch.cat([s, a], 1), self.a1_weight.t()))
-    h = torch.relu(torch.addmm(self.a2_bias, h, self.a2_weight.t()))
+    h = torch.relu()" + hidden("a2") + R"()
     a = (a + )" + pm + R"( * torch.tanh(torch.addmm(self.a3_bias, h, self.a3_weight.t()))).clamp(-)" +
                           ma + ", " + ma + R"()
     h = torch.relu(torch.addmm(self.q1_bias, torch.cat([s, a], 1), self.q1_weight.t()))
-    h = torch.relu(torch.addmm(self.q2_bias, h, self.q2_weight.t()))
+    h = torch.relu()" + hidden("q2") + R"()
     q = torch.addmm(self.q3_bias, h, self.q3_weight.t()).reshape(n, )" + k + R"()
     index = q.argmax(1)
     best = a.reshape(n, )" + k + ", " + ad + R"().gather(1, index.view(n, 1, 1).expand(n, 1, )" + ad +

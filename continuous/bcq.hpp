@@ -16,6 +16,8 @@ struct BcqConfig {
   int64_t target_samples = 10;  ///< actions sampled per next state for the target (paper: 10)
   int64_t select_samples = 100; ///< actions sampled for action selection, Eq. 11 (paper: 100)
   double learning_rate = 1e-3;  ///< Adam, all networks (paper: 1e-3)
+  /// Hidden-layer matrix products (see MatmulPrecision); the paper's is float32.
+  MatmulPrecision precision = MatmulPrecision::kFloat32;
   nlohmann::json to_json() const;
 };
 

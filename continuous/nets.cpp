@@ -1,5 +1,7 @@
 #include "continuous/nets.hpp"
 
+#include "common/error.hpp"
+
 #include <malloc.h>
 
 #include <cmath>
@@ -7,6 +9,24 @@
 namespace bcq::continuous {
 
 namespace nn = torch::nn;
+
+std::string precision_name(MatmulPrecision precision) {
+  return precision == MatmulPrecision::kBFloat16 ? "bf16" : "fp32";
+}
+
+MatmulPrecision parse_precision(const std::string& name) {
+  if (name == "fp32") return MatmulPrecision::kFloat32;
+  if (name == "bf16") return MatmulPrecision::kBFloat16;
+  throw InputError("--precision must be fp32 or bf16, not '" + name + "'");
+}
+
+torch::Tensor hidden_linear(const torch::nn::Linear& layer, const torch::Tensor& x,
+                            MatmulPrecision precision) {
+  if (precision == MatmulPrecision::kFloat32) return torch::linear(x, layer->weight, layer->bias);
+  // The product in bfloat16 (float32 accumulation inside oneDNN), the bias added in float32.
+  return torch::linear(x.to(torch::kBFloat16), layer->weight.to(torch::kBFloat16)).to(torch::kFloat) +
+         layer->bias;
+}
 
 PerturbationActorImpl::PerturbationActorImpl(int64_t state_dim, int64_t action_dim,
                                              double max_action_, double phi_)
@@ -19,7 +39,7 @@ PerturbationActorImpl::PerturbationActorImpl(int64_t state_dim, int64_t action_d
 torch::Tensor PerturbationActorImpl::forward(const torch::Tensor& state,
                                              const torch::Tensor& action) {
   auto x = torch::relu(l1(torch::cat({state, action}, 1)));
-  x = torch::relu(l2(x));
+  x = torch::relu(hidden_linear(l2, x, precision));
   // Eq. 10/11: a + xi_phi(s, a, Phi), xi in [-Phi * max_action, Phi * max_action].
   x = (phi * max_action) * torch::tanh(l3(x));
   return (x + action).clamp(-max_action, max_action);
@@ -37,14 +57,14 @@ TwinCriticImpl::TwinCriticImpl(int64_t state_dim, int64_t action_dim) {
 std::pair<torch::Tensor, torch::Tensor> TwinCriticImpl::forward(const torch::Tensor& state,
                                                                 const torch::Tensor& action) {
   auto sa = torch::cat({state, action}, 1);
-  auto q1 = l3(torch::relu(l2(torch::relu(l1(sa)))));
-  auto q2 = l6(torch::relu(l5(torch::relu(l4(sa)))));
+  auto q1 = l3(torch::relu(hidden_linear(l2, torch::relu(l1(sa)), precision)));
+  auto q2 = l6(torch::relu(hidden_linear(l5, torch::relu(l4(sa)), precision)));
   return {q1, q2};
 }
 
 torch::Tensor TwinCriticImpl::q1(const torch::Tensor& state, const torch::Tensor& action) {
   auto sa = torch::cat({state, action}, 1);
-  return l3(torch::relu(l2(torch::relu(l1(sa)))));
+  return l3(torch::relu(hidden_linear(l2, torch::relu(l1(sa)), precision)));
 }
 
 VaeImpl::VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim_, double max_action_)
@@ -61,7 +81,7 @@ VaeImpl::VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim_, dou
 VaeImpl::Output VaeImpl::forward(const torch::Tensor& state, const torch::Tensor& action,
                                  const torch::Tensor& eps) {
   auto h = torch::relu(e1(torch::cat({state, action}, 1)));
-  h = torch::relu(e2(h));
+  h = torch::relu(hidden_linear(e2, h, precision));
   auto mu = mean(h);
   auto std = torch::exp(log_std(h).clamp(-4, 15));
   auto z = mu + std * eps;
@@ -70,7 +90,7 @@ VaeImpl::Output VaeImpl::forward(const torch::Tensor& state, const torch::Tensor
 
 torch::Tensor VaeImpl::decode(const torch::Tensor& state, const torch::Tensor& z) {
   auto h = torch::relu(d1(torch::cat({state, z}, 1)));
-  h = torch::relu(d2(h));
+  h = torch::relu(hidden_linear(d2, h, precision));
   return max_action * torch::tanh(d3(h));
 }
 

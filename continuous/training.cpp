@@ -316,7 +316,7 @@ TrainResult train(const TrainOptions& opt) {
     if (opt.buffer_path.empty()) throw InputError("--buffer is required (or --concurrent)");
     buffer = load_buffer(opt.buffer_path, expect, &buffer_attrs);
   }
-  auto agent = make_agent(opt.algo, shape, opt.seed, device);
+  auto agent = make_agent(opt.algo, shape, opt.seed, device, opt.precision);
 
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
@@ -339,6 +339,7 @@ TrainResult train(const TrainOptions& opt) {
       {"seed", opt.seed},
       {"device", opt.device},
       {"threads", threads},
+      {"precision", opt.precision},
       {"git_commit", BCQ_GIT_COMMIT},
       {"hyperparameters", agent->config()}};
   if (opt.concurrent) {
@@ -364,10 +365,13 @@ TrainResult train(const TrainOptions& opt) {
     std::ifstream in(opt.out_dir + "/config.json");
     nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
     if (old.is_discarded()) throw InputError(opt.out_dir + "/config.json: missing or unreadable");
-    for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent", "behavioural"}) {
-      if (old.value(key, nlohmann::json()) != config.value(key, nlohmann::json())) {
+    for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent", "behavioural",
+                            "precision"}) {
+      nlohmann::json before = old.value(key, nlohmann::json());
+      if (std::string(key) == "precision" && before.is_null()) before = "fp32";  // older runs
+      if (before != config.value(key, nlohmann::json())) {
         throw InputError(opt.out_dir + "/config.json: --resume with a different " +
-                         std::string(key) + " (run has " + old.value(key, nlohmann::json()).dump() + ")");
+                         std::string(key) + " (run has " + before.dump() + ")");
       }
     }
     int64_t growing_size = 0;

@@ -26,6 +26,8 @@ struct TrainOptions {
   bool resume = false;            ///< continue the run in out_dir from its checkpoint
   std::string device = "cpu";     ///< cpu | cuda
   int threads = 0;                ///< LibTorch intra-op threads (0: hardware threads)
+  /// Hidden-layer matrix products: fp32 (the paper's) or bf16 (bcq only; see MatmulPrecision).
+  std::string precision = "fp32";
   bool progress = false;          ///< progress line on stderr
   /// Concurrent setting: a behavioural DDPG (N(0, 0.1) noise) collects into a growing buffer
   /// while the offline agent trains on it; one environment step per iteration.

@@ -158,6 +158,29 @@ TEST(BcqAgentTest, TrainingStepLowersTheLossesOnAFixedBatch) {
   EXPECT_LT((n.critic_flat.values - n.critic_target_flat.values).abs().max().item<double>(), 0.1);
 }
 
+TEST(BcqAgentTest, Bf16TrainingLowersTheLossesLikeFloat32) {
+  const ProblemShape shape = hopper_like();
+  BcqConfig config;
+  config.precision = MatmulPrecision::kBFloat16;
+  BcqAgent fp32(shape, 31, torch::kCPU), bf16(shape, 31, torch::kCPU, config);
+  ASSERT_TRUE(torch::equal(fp32.networks().vae_flat.values, bf16.networks().vae_flat.values));
+  Batch batch = random_batch(100, shape, 32);
+  auto first = bf16.train_step(batch);
+  auto first32 = fp32.train_step(batch);
+  // Same initial networks, same batch: the first losses differ only by bfloat16 rounding
+  // (relative 2^-8 per product), far less than the losses themselves.
+  for (const char* loss : {"vae_loss", "critic_loss", "actor_loss"}) {
+    EXPECT_NEAR(first[loss], first32[loss], 0.02 * std::abs(first32[loss]) + 1e-3) << loss;
+    EXPECT_NE(first[loss], first32[loss]) << loss << ": the bf16 path was not taken";
+  }
+  Losses last;
+  for (int i = 0; i < 30; ++i) last = bf16.train_step(batch);
+  EXPECT_LT(last["vae_loss"], first["vae_loss"]);
+  EXPECT_LT(last["critic_loss"], first["critic_loss"]);
+  EXPECT_EQ(bf16.config()["matmul_precision"], "bf16");
+  EXPECT_EQ(bf16.networks().vae_flat.values.scalar_type(), torch::kFloat);  // master weights
+}
+
 ReplayBuffer random_buffer(const ProblemShape& shape, std::size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal;
@@ -173,6 +196,20 @@ ReplayBuffer random_buffer(const ProblemShape& shape, std::size_t n, uint64_t se
   return buffer;
 }
 
+// "algo" or "algo/precision" (e.g. "bcq/bf16") -> the agent.
+std::unique_ptr<Agent> make_param_agent(const std::string& param, const ProblemShape& shape,
+                                        uint64_t seed) {
+  const auto slash = param.find('/');
+  if (slash == std::string::npos) return make_agent(param, shape, seed, torch::kCPU);
+  return make_agent(param.substr(0, slash), shape, seed, torch::kCPU, param.substr(slash + 1));
+}
+
+// A file name for the parameter ("bcq/bf16" -> "bcq_bf16").
+std::string file_tag(std::string param) {
+  std::replace(param.begin(), param.end(), '/', '_');
+  return param;
+}
+
 class ResumeTest : public ::testing::TestWithParam<std::string> {};
 
 // Train 6 steps straight; or 3 steps, checkpoint to a file, restore into an agent built from
@@ -180,20 +217,20 @@ class ResumeTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ResumeTest, CheckpointResumeIsBitIdentical) {
   const ProblemShape shape = hopper_like();
   const auto buffer = random_buffer(shape, 500, 41);
-  auto straight = make_agent(GetParam(), shape, 42, torch::kCPU);
+  auto straight = make_param_agent(GetParam(), shape, 42);
   std::mt19937_64 rng_a(43);
   for (int i = 0; i < 6; ++i) straight->train_step(sample_batch(buffer, rng_a, 100, torch::kCPU));
 
-  auto first = make_agent(GetParam(), shape, 42, torch::kCPU);
+  auto first = make_param_agent(GetParam(), shape, 42);
   std::mt19937_64 rng_b(43);
   for (int i = 0; i < 3; ++i) first->train_step(sample_batch(buffer, rng_b, 100, torch::kCPU));
-  const std::string path = ::testing::TempDir() + "/resume_" + GetParam() + ".pt";
+  const std::string path = ::testing::TempDir() + "/resume_" + file_tag(GetParam()) + ".pt";
   {
     torch::serialize::OutputArchive out;
     first->save(out);
     out.save_to(path);
   }
-  auto resumed = make_agent(GetParam(), shape, 999, torch::kCPU);
+  auto resumed = make_param_agent(GetParam(), shape, 999);
   {
     torch::serialize::InputArchive in;
     in.load_from(path);
@@ -218,7 +255,7 @@ TEST_P(ResumeTest, CheckpointResumeIsBitIdentical) {
     EXPECT_TRUE(torch::equal(x, y)) << GetParam() << ": " << key << " differs after resume";
   }
   // And the straight run differs from an untrained agent (the test is not vacuous).
-  auto fresh = make_agent(GetParam(), shape, 42, torch::kCPU);
+  auto fresh = make_param_agent(GetParam(), shape, 42);
   auto gen = make_generator(1, torch::kCPU), gen2 = make_generator(1, torch::kCPU);
   auto s = torch::randn({4, shape.state_dim});
   EXPECT_FALSE(torch::equal(fresh->select_action(s, gen), straight->select_action(s, gen2)));
@@ -227,17 +264,18 @@ TEST_P(ResumeTest, CheckpointResumeIsBitIdentical) {
   std::remove(pb.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(AllAgents, ResumeTest, ::testing::Values("bcq", "ddpg", "bc", "vae-bc"));
+INSTANTIATE_TEST_SUITE_P(AllAgents, ResumeTest,
+                         ::testing::Values("bcq", "ddpg", "bc", "vae-bc", "bcq/bf16"));
 
 class ExportTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ExportTest, TorchScriptPolicyRunsAndMatches) {
   const ProblemShape shape{4, 1, 3.0};
-  auto agent = make_agent(GetParam(), shape, 51, torch::kCPU);
+  auto agent = make_param_agent(GetParam(), shape, 51);
   const auto buffer = random_buffer(shape, 300, 52);
   std::mt19937_64 rng(53);
   for (int i = 0; i < 3; ++i) agent->train_step(sample_batch(buffer, rng, 100, torch::kCPU));
-  const std::string path = ::testing::TempDir() + "/policy_" + GetParam() + ".pt";
+  const std::string path = ::testing::TempDir() + "/policy_" + file_tag(GetParam()) + ".pt";
   agent->export_policy(path);
   auto module = torch::jit::load(path);
   auto state = torch::randn({4});
@@ -251,9 +289,10 @@ TEST_P(ExportTest, TorchScriptPolicyRunsAndMatches) {
     auto expected = agent->select_action(state.reshape({1, 4}), gen).reshape({1});
     EXPECT_TRUE(torch::allclose(action, expected, 1e-6, 1e-6));
   }
-  if (GetParam() == "bcq") {
+  if (GetParam() == "bcq" || GetParam() == "bcq/bf16") {
     // With the same latents the script and the agent pick the same action: the script draws
-    // z from the global generator, so seed it identically for both.
+    // z from the global generator, so seed it identically for both. (bcq/bf16: the script
+    // repeats the bfloat16 products of training, so the policy is the one evaluated.)
     torch::manual_seed(77);
     auto scripted = module.forward({state}).toTensor();
     auto gen = make_generator(77, torch::kCPU);
@@ -263,7 +302,8 @@ TEST_P(ExportTest, TorchScriptPolicyRunsAndMatches) {
   std::remove(path.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(AllAgents, ExportTest, ::testing::Values("bcq", "ddpg", "bc", "vae-bc"));
+INSTANTIATE_TEST_SUITE_P(AllAgents, ExportTest,
+                         ::testing::Values("bcq", "ddpg", "bc", "vae-bc", "bcq/bf16"));
 
 }  // namespace
 }  // namespace bcq::continuous

@@ -8,6 +8,7 @@
 
 #include "continuous/agent.hpp"
 #include "continuous/bcq.hpp"
+#include "common/error.hpp"
 #include "continuous/nets.hpp"
 
 namespace bcq::continuous {
@@ -72,6 +73,56 @@ TEST(Nets, VaeShapesBoundsAndStdClamp) {
   auto z = sample_clipped_latent(1000, 6, gen, torch::TensorOptions());
   EXPECT_LE(z.abs().max().item<double>(), 0.5);
   EXPECT_NEAR(z.abs().max().item<double>(), 0.5, 1e-9);  // clamping happened
+}
+
+// bf16: the product of the bfloat16-rounded input and weight, accumulated in float32 and
+// rounded once to bfloat16, plus the float32 bias. Reference: the same product in double.
+TEST(HiddenLinear, Bf16IsTheRoundedProductPlusTheFloatBias) {
+  torch::manual_seed(5);
+  torch::nn::Linear layer(300, 200);
+  auto x = torch::randn({50, 300});
+  auto y = hidden_linear(layer, x, MatmulPrecision::kBFloat16);
+  ASSERT_EQ(y.scalar_type(), torch::kFloat);
+  ASSERT_EQ(y.sizes(), (std::vector<int64_t>{50, 200}));
+  auto xr = x.to(torch::kBFloat16).to(torch::kDouble);
+  auto wr = layer->weight.to(torch::kBFloat16).to(torch::kDouble);
+  auto product = torch::mm(xr, wr.t());
+  auto magnitude = torch::mm(xr.abs(), wr.abs().t());
+  auto error = (y.to(torch::kDouble) - layer->bias.to(torch::kDouble) - product).abs();
+  // One bfloat16 rounding of the result (2^-9 relative, 2^-8 allowed for the float32
+  // accumulation's own rounding) plus the float32 bias addition.
+  auto bound = product.abs() * std::ldexp(1.0, -8) + magnitude * 1e-6 + 1e-6;
+  EXPECT_TRUE((error <= bound).all().item<bool>()) << (error - bound).max().item<double>();
+  // And it is not the float32 product: most entries differ.
+  auto y32 = hidden_linear(layer, x, MatmulPrecision::kFloat32);
+  EXPECT_TRUE(torch::equal(y32, layer->forward(x)));
+  EXPECT_GT((y != y32).to(torch::kDouble).mean().item<double>(), 0.9);
+}
+
+TEST(HiddenLinear, Bf16GradientsReachTheFloatParameters) {
+  torch::manual_seed(6);
+  torch::nn::Linear layer(400, 300);
+  auto x = torch::randn({100, 400}, torch::requires_grad());
+  auto upstream = torch::randn({100, 300});
+  (hidden_linear(layer, x, MatmulPrecision::kBFloat16) * upstream).sum().backward();
+  auto gw = layer->weight.grad().clone(), gb = layer->bias.grad().clone(), gx = x.grad().clone();
+  layer->zero_grad();
+  x.grad().zero_();
+  (hidden_linear(layer, x, MatmulPrecision::kFloat32) * upstream).sum().backward();
+  EXPECT_EQ(gw.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::equal(gb, layer->bias.grad()));  // the bias stays in float32
+  auto relative = [](const torch::Tensor& a, const torch::Tensor& b) {
+    return ((a - b).norm() / b.norm()).item<double>();
+  };
+  EXPECT_LT(relative(gw, layer->weight.grad()), 1e-2);
+  EXPECT_LT(relative(gx, x.grad()), 1e-2);
+  EXPECT_GT(relative(gw, layer->weight.grad()), 0.0);
+}
+
+TEST(HiddenLinear, PrecisionNames) {
+  EXPECT_EQ(parse_precision("bf16"), MatmulPrecision::kBFloat16);
+  EXPECT_EQ(precision_name(parse_precision("fp32")), "fp32");
+  EXPECT_THROW(parse_precision("fp16"), InputError);
 }
 
 TEST(FlatParameters, KeepsValuesAndCollectsGradients) {

@@ -83,7 +83,12 @@ TEST_P(PythonPolicyTest, TorchJitLoadInPythonGivesTheSameActions) {
   torch::set_num_threads(1);
   const ProblemShape shape{11, 3, 1.0};
   torch::manual_seed(7);
-  auto agent = make_agent(GetParam(), shape, 8, torch::kCPU);
+  // "algo" or "algo/precision".
+  const std::string param = GetParam();
+  const auto slash = param.find('/');
+  auto agent = slash == std::string::npos
+                   ? make_agent(param, shape, 8, torch::kCPU)
+                   : make_agent(param.substr(0, slash), shape, 8, torch::kCPU, param.substr(slash + 1));
   for (int i = 0; i < 3; ++i) agent->train_step(synthetic_batch(shape, 100));
 
   TempDir dir;  // unique per test process (mkdtemp): ctest -j runs these in parallel
@@ -149,11 +154,11 @@ TEST_P(PythonPolicyTest, TorchJitLoadInPythonGivesTheSameActions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllAgents, PythonPolicyTest,
-                         ::testing::Values("bcq", "ddpg", "bc", "vae-bc"),
+                         ::testing::Values("bcq", "ddpg", "bc", "vae-bc", "bcq/bf16"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& c : name) {
-                             if (c == '-') c = '_';
+                             if (c == '-' || c == '/') c = '_';
                            }
                            return name;
                          });

@@ -297,6 +297,30 @@ TEST_F(TrainingCli, KilledCollectionResumesAcrossPhasesToTheSameBuffer) {
   std::remove(killed.c_str());
 }
 
+TEST_F(TrainingCli, Bf16PrecisionIsRecordedAndOnlyForBcq) {
+  const auto dir = temp_path("bf16");
+  fs::remove_all(dir);
+  std::string out, err;
+  ASSERT_EQ(run_bcq("train --algo bcq --precision bf16 --env inverted-pendulum --buffer " + *buffer_ +
+                        " --iterations 20 --eval-every 20 --eval-episodes 1 --seed 4 --threads 1 --out " + dir,
+                    &out, &err), 0) << err;
+  std::ifstream cin(dir + "/config.json");
+  auto config = nlohmann::json::parse(cin);
+  EXPECT_EQ(config["precision"], "bf16");
+  EXPECT_EQ(config["hyperparameters"]["matmul_precision"], "bf16");
+  // Resuming in another precision would mix two numerics in one run.
+  EXPECT_EQ(run_bcq("train --algo bcq --env inverted-pendulum --buffer " + *buffer_ +
+                        " --iterations 40 --eval-every 20 --eval-episodes 1 --seed 4 --threads 1 --resume --out " + dir,
+                    &out, &err), 2);
+  EXPECT_NE(err.find("different precision"), std::string::npos) << err;
+  EXPECT_EQ(run_bcq("train --algo ddpg --precision bf16 --env inverted-pendulum --buffer " + *buffer_ +
+                        " --iterations 2 --out " + dir + "_ddpg", &out, &err), 2);
+  EXPECT_NE(err.find("bcq only"), std::string::npos) << err;
+  EXPECT_EQ(run_bcq("train --algo bcq --precision fp16 --env inverted-pendulum --buffer " + *buffer_ +
+                        " --iterations 2 --out " + dir + "_fp16", &out, &err), 2);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
 TEST_F(TrainingCli, NonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint) {
   // Rewards of 1e30 make the critic's squared error overflow float32.
   ReplayBuffer b(4, 1);
