@@ -11,7 +11,9 @@
 // Also times BCQ action selection (Eq. 11, 100 samples) per call.
 //
 // Usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] [--device cpu|cuda]
-//                  [--reference FILE] [--precision fp32,bf16]
+//                  [--reference FILE] [--precision fp32,bf16] [--blocks N]
+// (--blocks N also prints the it/s of every block of N iterations: the denormal slowdown shows
+// as falling blocks without flushing)
 //                  [--reference FILE]
 // (with cuda, the sgemm column is the GPU's fp32 matmul rate on the same shape; the reference
 // numbers are CPU numbers and are not compared).
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
   torch::Device device = torch::kCPU;
   std::string reference_path;
+  int blocks = 0;
   std::vector<bcq::continuous::MatmulPrecision> precisions = {bcq::continuous::MatmulPrecision::kFloat32};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) {
@@ -184,6 +187,8 @@ int main(int argc, char** argv) {
       flush = false;
     } else if (!std::strcmp(argv[i], "--reference") && i + 1 < argc) {
       reference_path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--blocks") && i + 1 < argc) {
+      blocks = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
       precisions.clear();
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) {
@@ -196,7 +201,7 @@ int main(int argc, char** argv) {
       }
     } else {
       std::fprintf(stderr, "usage: bench_bcq [--iterations N] [--threads 1,2] [--no-flush] "
-                           "[--device cpu|cuda] [--reference FILE] [--precision fp32,bf16]\n");
+                           "[--device cpu|cuda] [--reference FILE] [--precision fp32,bf16] [--blocks N]\n");
       return 2;
     }
   }
@@ -244,8 +249,14 @@ int main(int argc, char** argv) {
       std::mt19937_64 rng(2);
       for (int i = 0; i < 20; ++i) agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, device));
       const auto t0 = Clock::now();
+      std::string block_rates;  // --blocks: it/s of each block of N iterations, in order
+      auto block_start = t0;
       for (int i = 0; i < iterations; ++i) {
         agent.train_step(bcq::continuous::sample_batch(buffer, rng, 100, device));
+        if (blocks > 0 && (i + 1) % blocks == 0) {
+          block_rates += cell(" %.1f", blocks / seconds_since(block_start));
+          block_start = Clock::now();
+        }
       }
       const double its = iterations / seconds_since(t0);
       const double flop = iteration_flop(env.shape.state_dim, env.shape.action_dim);
@@ -277,6 +288,9 @@ int main(int argc, char** argv) {
                   cell("%.2fx", ref > 0 ? its / ref : 0.0).c_str(), select_ms,
                   cell("%.3f", ref_select_ms).c_str(),
                   cell("%.2fx", ref_select_ms > 0 ? ref_select_ms / select_ms : 0.0).c_str());
+      if (!block_rates.empty()) {
+        std::printf("  it/s of each block of %d iterations:%s\n", blocks, block_rates.c_str());
+      }
       std::fflush(stdout);
     }
     }

@@ -215,7 +215,7 @@ void BcqAgent::export_policy(const std::string& path) const {
       return "torch.addmm(self." + layer + "_bias, h, self." + layer + "_weight.t())";
     }
     // 15 is ScalarType BFloat16 (this script's scope has no torch.bfloat16 name).
-    return "torch.mm(h.to(15), self." + layer + "_weight.to(15).t()).float() + self." + layer + "_bias";
+    return "self." + layer + "_bias + torch.mm(h.to(15), self." + layer + "_weight.to(15).t())";
   };
   // Eq. 11: sample k actions from the decoder, perturb, keep the one with the highest Q1.
   const std::string src = R"(

@@ -23,9 +23,9 @@ MatmulPrecision parse_precision(const std::string& name) {
 torch::Tensor hidden_linear(const torch::nn::Linear& layer, const torch::Tensor& x,
                             MatmulPrecision precision) {
   if (precision == MatmulPrecision::kFloat32) return torch::linear(x, layer->weight, layer->bias);
-  // The product in bfloat16 (float32 accumulation inside oneDNN), the bias added in float32.
-  return torch::linear(x.to(torch::kBFloat16), layer->weight.to(torch::kBFloat16)).to(torch::kFloat) +
-         layer->bias;
+  // The product in bfloat16 (float32 accumulation inside oneDNN), the bias added in float32:
+  // float + bfloat16 promotes to float in the same pass (no separate conversion).
+  return layer->bias + torch::linear(x.to(torch::kBFloat16), layer->weight.to(torch::kBFloat16));
 }
 
 PerturbationActorImpl::PerturbationActorImpl(int64_t state_dim, int64_t action_dim,

@@ -78,6 +78,9 @@ TEST(Learning, BcqImitatesTheExpertWhileOfflineDdpgOverestimates) {
   EXPECT_GE(bf16[0], 0.9 * expert);
   EXPECT_GT(ddpg[1], ddpg[2]);
   std::remove(buffer.c_str());
+  if (!HasFailure()) {  // keep the run folders of a failure for inspection
+    for (const auto& dir : {bcq_dir, ddpg_dir, bf16_dir}) fs::remove_all(dir);
+  }
 }
 
 }  // namespace

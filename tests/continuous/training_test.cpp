@@ -69,7 +69,12 @@ class TrainingCli : public ::testing::Test {
                       "--seed 3 --threads 1 -o " + *buffer_, nullptr, &err), 0) << err;
   }
   static void TearDownTestSuite() {
-    std::remove(buffer_->c_str());
+    // Every file and run folder this process made (checkpoints are ~20 MB each).
+    const std::string prefix = "bcq_training_" + std::to_string(::getpid()) + "_";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(::testing::TempDir(), ec)) {
+      if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(entry.path(), ec);
+    }
     delete buffer_;
   }
   static std::string* buffer_;
