@@ -187,10 +187,13 @@ int run_bcq(const std::string& args, std::string& err) {
   const auto err_file = temp_path("stderr.txt");
   const std::string cmd = std::string(BCQ_BINARY) + " " + args + " >/dev/null 2>" + err_file;
   const int status = std::system(cmd.c_str());
-  std::ifstream in(err_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  err = ss.str();
+  {
+    std::ifstream in(err_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    err = ss.str();
+  }
+  std::remove(err_file.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
