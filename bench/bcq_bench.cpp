@@ -14,7 +14,6 @@
 //                  [--reference FILE] [--precision fp32,bf16] [--blocks N]
 // (--blocks N also prints the it/s of every block of N iterations: the denormal slowdown shows
 // as falling blocks without flushing)
-//                  [--reference FILE]
 // (with cuda, the sgemm column is the GPU's fp32 matmul rate on the same shape; the reference
 // numbers are CPU numbers and are not compared).
 #include <torch/torch.h>

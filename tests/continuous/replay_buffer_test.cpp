@@ -18,6 +18,7 @@
 
 #include "common/error.hpp"
 #include "continuous/replay_buffer.hpp"
+#include "tests/test_util.hpp"
 
 namespace bcq::continuous {
 namespace {
@@ -182,22 +183,8 @@ TEST(ReplayBufferFile, RefusesTruncatedAndNonHdf5Files) {
   EXPECT_NE(error_of(path, {4, 1, 1.0, ""}).find("cannot open"), std::string::npos);
 }
 
-// Runs the bcq program; returns its exit code, stderr in `err`.
-int run_bcq(const std::string& args, std::string& err) {
-  const auto err_file = temp_path("stderr.txt");
-  const std::string cmd = std::string(BCQ_BINARY) + " " + args + " >/dev/null 2>" + err_file;
-  const int status = std::system(cmd.c_str());
-  {
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    err = ss.str();
-  }
-  std::remove(err_file.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST(ReplayBufferCli, BadBuffersExitWithCodeTwoAndWriteNothing) {
+  const test::TempDir capture;  // the program's stdout and stderr
   struct Case {
     std::string name;
     ReplayBuffer buffer;
@@ -216,12 +203,12 @@ TEST(ReplayBufferCli, BadBuffersExitWithCodeTwoAndWriteNothing) {
     write_d4rl(path, c.buffer, c.skip);
     const auto out = temp_path("cli_run_" + c.name);
     fs::remove_all(out);
-    std::string err;
-    const int code = run_bcq("train --algo bcq --env inverted-pendulum --buffer " + path +
-                                 " --iterations 10 --out " + out, err);
-    EXPECT_EQ(code, 2) << c.name << ": " << err;
-    EXPECT_NE(err.find(c.expect), std::string::npos) << c.name << ": " << err;
-    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << c.name << ": " << err;
+    const auto r = test::run_bcq({"train", "--algo", "bcq", "--env", "inverted-pendulum", "--buffer", path,
+                                  "--iterations", "10", "--out", out},
+                                 capture.path());
+    EXPECT_EQ(r.exit_code, 2) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.name << ": " << r.err;
     EXPECT_FALSE(fs::exists(out)) << c.name << ": the run folder was created";
     std::remove(path.c_str());
   }
@@ -229,10 +216,11 @@ TEST(ReplayBufferCli, BadBuffersExitWithCodeTwoAndWriteNothing) {
   const auto path = temp_path("cli_truncated.h5");
   save_buffer(path, small_buffer(4, 1, 3000), {{"env", "inverted-pendulum"}});
   fs::resize_file(path, fs::file_size(path) / 3);
-  std::string err;
-  EXPECT_EQ(run_bcq("train --env inverted-pendulum --buffer " + path + " --out " +
-                        temp_path("cli_run_truncated"), err), 2) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  const auto r = test::run_bcq(
+      {"train", "--env", "inverted-pendulum", "--buffer", path, "--out", temp_path("cli_run_truncated")},
+      capture.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   std::remove(path.c_str());
 }
 

@@ -23,10 +23,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_path(const std::string& name) {
-  // The process id keeps concurrent runs of this suite (several build trees) apart.
-  return (fs::path(::testing::TempDir()) / ("bcq_training_" + std::to_string(::getpid()) + "_" + name)).string();
-}
+// This process's folder for every file and run the suite makes (the process id keeps
+// concurrent runs of this suite apart); TrainingCli creates it and removes it at the end.
+fs::path suite_dir() { return fs::path(::testing::TempDir()) / ("bcq_training_" + std::to_string(::getpid())); }
+
+std::string temp_path(const std::string& name) { return (suite_dir() / name).string(); }
 
 // Runs `bcq ARGS` (or, with raw, the command line ARGS as given); returns its exit status.
 int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr,
@@ -63,18 +64,15 @@ std::vector<std::vector<std::string>> read_csv(const std::string& path) {
 class TrainingCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    fs::create_directories(suite_dir());
     buffer_ = new std::string(temp_path("ip_final.h5"));
     std::string err;
     ASSERT_EQ(run_bcq("collect --env inverted-pendulum --kind final --steps 1500 --start-steps 500 "
                       "--seed 3 --threads 1 -o " + *buffer_, nullptr, &err), 0) << err;
   }
   static void TearDownTestSuite() {
-    // Every file and run folder this process made (checkpoints are ~20 MB each).
-    const std::string prefix = "bcq_training_" + std::to_string(::getpid()) + "_";
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(::testing::TempDir(), ec)) {
-      if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(entry.path(), ec);
-    }
+    fs::remove_all(suite_dir(), ec);  // checkpoints are ~20 MB each
     delete buffer_;
   }
   static std::string* buffer_;
