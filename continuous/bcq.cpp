@@ -123,15 +123,96 @@ Losses BcqAgent::train_step(const Batch& batch) {
           {"actor_loss", actor_loss.item<double>()}};
 }
 
+namespace {
+
+SplitInputLayer split_input(const torch::nn::Linear& layer, int64_t state_dim) {
+  auto w = layer->weight.detach();
+  return {w.narrow(1, 0, state_dim).contiguous(),
+          w.narrow(1, state_dim, w.size(1) - state_dim).t().contiguous(),
+          layer->bias.detach().clone()};
+}
+
+DenseLayer dense(const torch::nn::Linear& layer, torch::ScalarType weight_type) {
+  return {layer->weight.detach().to(weight_type, /*non_blocking=*/false, /*copy=*/true),
+          layer->bias.detach().clone()};
+}
+
+// relu(W_s s + b + W_x x) for `samples` consecutive rows of x per state: the state part once
+// per state, broadcast over its samples.
+torch::Tensor split_input_relu(const SplitInputLayer& layer, const torch::Tensor& states,
+                               const torch::Tensor& x, int64_t samples) {
+  const int64_t n = states.size(0), out = layer.bias.size(0);
+  auto per_state = torch::addmm(layer.bias, states, layer.state_weight.t());
+  auto rows = per_state.unsqueeze(1).expand({n, samples, out}).reshape({n * samples, out});
+  return torch::addmm(rows, x, layer.sample_weight_t).relu_();
+}
+
+// relu(W h + b) in the matmul precision: the same products as hidden_linear.
+torch::Tensor hidden_relu(const DenseLayer& layer, const torch::Tensor& h,
+                          MatmulPrecision precision) {
+  if (precision == MatmulPrecision::kFloat32) {
+    return torch::addmm(layer.bias, h, layer.weight.t()).relu_();
+  }
+  return (layer.bias + torch::mm(h.to(torch::kBFloat16), layer.weight.t())).relu_();
+}
+
+torch::Tensor output(const DenseLayer& layer, const torch::Tensor& h) {
+  return torch::addmm(layer.bias, h, layer.weight.t());
+}
+
+}  // namespace
+
+SelectionWeights SelectionWeights::from(const BcqNetworks& nets, MatmulPrecision precision) {
+  torch::NoGradGuard no_grad;
+  const int64_t state_dim =
+      nets.vae->d1->weight.size(1) - nets.vae->latent_dim;  // d1 takes (state, z)
+  const auto hidden_type =
+      precision == MatmulPrecision::kBFloat16 ? torch::kBFloat16 : torch::kFloat;
+  SelectionWeights w;
+  w.d1 = split_input(nets.vae->d1, state_dim);
+  w.d2 = dense(nets.vae->d2, hidden_type);
+  w.d3 = dense(nets.vae->d3, torch::kFloat);
+  w.a1 = split_input(nets.actor->l1, state_dim);
+  w.a2 = dense(nets.actor->l2, hidden_type);
+  w.a3 = dense(nets.actor->l3, torch::kFloat);
+  w.q1 = split_input(nets.critic->l1, state_dim);
+  w.q2 = dense(nets.critic->l2, hidden_type);
+  w.q3 = dense(nets.critic->l3, torch::kFloat);
+  return w;
+}
+
+const SelectionWeights& BcqAgent::selection_weights() {
+  // Adam, Polyak, load() and any in-place write to a parameter bump its flat tensor's version.
+  const std::array<int64_t, 3> now{nets_.vae_flat.values._version(),
+                                   nets_.actor_flat.values._version(),
+                                   nets_.critic_flat.values._version()};
+  if (now != selection_versions_) {
+    selection_ = SelectionWeights::from(nets_, config_.precision);
+    selection_versions_ = now;
+  }
+  return selection_;
+}
+
 std::pair<torch::Tensor, torch::Tensor> BcqAgent::best_action(const torch::Tensor& states,
                                                               at::Generator& gen) {
   torch::NoGradGuard no_grad;
+  const auto& w = selection_weights();
+  const auto precision = config_.precision;
   const int64_t n = states.size(0);
   const int64_t k = config_.select_samples;
-  auto s = states.to(device_, torch::kFloat).repeat_interleave(k, 0);
+  const double max_action = shape_.max_action;
+  auto s = states.to(device_, torch::kFloat);
   auto z = sample_clipped_latent(n * k, nets_.vae->latent_dim, gen, s.options());
-  auto actions = nets_.actor->forward(s, nets_.vae->decode(s, z));
-  auto q = nets_.critic->q1(s, actions).reshape({n, k});
+  // Eq. 11: k actions per state from the decoder of G_omega ...
+  auto h = hidden_relu(w.d2, split_input_relu(w.d1, s, z, k), precision);
+  auto sampled = max_action * torch::tanh(output(w.d3, h));
+  // ... each perturbed by xi_phi within [-Phi max_action, Phi max_action], clamped ...
+  h = hidden_relu(w.a2, split_input_relu(w.a1, s, sampled, k), precision);
+  auto actions = (sampled + (config_.phi * max_action) * torch::tanh(output(w.a3, h)))
+                     .clamp(-max_action, max_action);
+  // ... and the one with the highest Q1 kept.
+  h = hidden_relu(w.q2, split_input_relu(w.q1, s, actions, k), precision);
+  auto q = output(w.q3, h).reshape({n, k});
   auto [best_q, index] = q.max(1);
   auto chosen = actions.reshape({n, k, shape_.action_dim})
                     .gather(1, index.view({n, 1, 1}).expand({n, 1, shape_.action_dim}))
@@ -193,47 +274,58 @@ void BcqAgent::load(torch::serialize::InputArchive& archive) {
 }
 
 void BcqAgent::export_policy(const std::string& path) const {
+  // The tensors and the operations of best_action, so the script picks the same actions.
+  const auto w = SelectionWeights::from(nets_, config_.precision);
   NamedTensors t;
-  add_linear(t, "d1", nets_.vae->d1);
-  add_linear(t, "d2", nets_.vae->d2);
-  add_linear(t, "d3", nets_.vae->d3);
-  add_linear(t, "a1", nets_.actor->l1);
-  add_linear(t, "a2", nets_.actor->l2);
-  add_linear(t, "a3", nets_.actor->l3);
-  add_linear(t, "q1", nets_.critic->l1);
-  add_linear(t, "q2", nets_.critic->l2);
-  add_linear(t, "q3", nets_.critic->l3);
+  auto cpu = [](const torch::Tensor& x) { return x.to(torch::kCPU); };
+  for (const auto& [name, layer] : {std::pair{"d1", &w.d1}, {"a1", &w.a1}, {"q1", &w.q1}}) {
+    t.emplace_back(std::string(name) + "_state_weight", cpu(layer->state_weight));
+    t.emplace_back(std::string(name) + "_sample_weight_t", cpu(layer->sample_weight_t));
+    t.emplace_back(std::string(name) + "_bias", cpu(layer->bias));
+  }
+  for (const auto& [name, layer] : {std::pair{"d2", &w.d2}, {"d3", &w.d3}, {"a2", &w.a2},
+                                    {"a3", &w.a3}, {"q2", &w.q2}, {"q3", &w.q3}}) {
+    t.emplace_back(std::string(name) + "_weight", cpu(layer->weight));
+    t.emplace_back(std::string(name) + "_bias", cpu(layer->bias));
+  }
   const std::string sd = std::to_string(shape_.state_dim);
   const std::string ad = std::to_string(shape_.action_dim);
   const std::string ld = std::to_string(nets_.vae->latent_dim);
   const std::string k = std::to_string(config_.select_samples);
   const std::string ma = script_float(shape_.max_action);
   const std::string pm = script_float(config_.phi * shape_.max_action);
-  // Hidden-to-hidden layers as in training (hidden_linear), so the policy is the one evaluated.
+  // hidden_relu: float32, or the bfloat16 weight stored as such (15 is ScalarType BFloat16;
+  // this script's scope has no torch.bfloat16 name).
   auto hidden = [&](const std::string& layer) {
     if (config_.precision == MatmulPrecision::kFloat32) {
-      return "torch.addmm(self." + layer + "_bias, h, self." + layer + "_weight.t())";
+      return "torch.addmm(self." + layer + "_bias, h, self." + layer + "_weight.t()).relu()";
     }
-    // 15 is ScalarType BFloat16 (this script's scope has no torch.bfloat16 name).
-    return "self." + layer + "_bias + torch.mm(h.to(15), self." + layer + "_weight.to(15).t())";
+    return "(self." + layer + "_bias + torch.mm(h.to(15), self." + layer + "_weight.t())).relu()";
   };
-  // Eq. 11: sample k actions from the decoder, perturb, keep the one with the highest Q1.
+  // split_input_relu, then Eq. 11: sample k actions from the decoder, perturb, keep the one
+  // with the highest Q1.
   const std::string src = R"(
+def split_input_relu(self, bias: Tensor, state_weight: Tensor, sample_weight_t: Tensor,
+                     s: Tensor, x: Tensor) -> Tensor:
+    n = s.size(0)
+    out = bias.size(0)
+    rows = torch.addmm(bias, s, state_weight.t()).unsqueeze(1).expand(n, )" + k + R"(, out)
+    return torch.addmm(rows.reshape(n * )" + k + R"(, out), x, sample_weight_t).relu()
+
 def forward(self, state: Tensor) -> Tensor:
     single = state.dim() == 1
     s = state.reshape(-1, )" + sd + R"().float()
     n = s.size(0)
-    s = s.repeat_interleave()" + k + R"(, 0)
     z = torch.randn(n * )" + k + ", " + ld + R"().clamp(-0.5, 0.5)
-    h = torch.relu(torch.addmm(self.d1_bias, torch.cat([s, z], 1), self.d1_weight.t()))
-    h = torch.relu()" + hidden("d2") + R"()
+    h = self.split_input_relu(self.d1_bias, self.d1_state_weight, self.d1_sample_weight_t, s, z)
+    h = )" + hidden("d2") + R"(
     a = )" + ma + R"( * torch.tanh(torch.addmm(self.d3_bias, h, self.d3_weight.t()))
-    h = torch.relu(torch.addmm(self.a1_bias, torch.cat([s, a], 1), self.a1_weight.t()))
-    h = torch.relu()" + hidden("a2") + R"()
+    h = self.split_input_relu(self.a1_bias, self.a1_state_weight, self.a1_sample_weight_t, s, a)
+    h = )" + hidden("a2") + R"(
     a = (a + )" + pm + R"( * torch.tanh(torch.addmm(self.a3_bias, h, self.a3_weight.t()))).clamp(-)" +
                           ma + ", " + ma + R"()
-    h = torch.relu(torch.addmm(self.q1_bias, torch.cat([s, a], 1), self.q1_weight.t()))
-    h = torch.relu()" + hidden("q2") + R"()
+    h = self.split_input_relu(self.q1_bias, self.q1_state_weight, self.q1_sample_weight_t, s, a)
+    h = )" + hidden("q2") + R"(
     q = torch.addmm(self.q3_bias, h, self.q3_weight.t()).reshape(n, )" + k + R"()
     index = q.argmax(1)
     best = a.reshape(n, )" + k + ", " + ad + R"().gather(1, index.view(n, 1, 1).expand(n, 1, )" + ad +

@@ -4,6 +4,8 @@
 #include "continuous/agent.hpp"
 #include "continuous/nets.hpp"
 
+#include <array>
+
 namespace bcq::continuous {
 
 /// Hyperparameters of BCQ; defaults from the paper (section 6 and appendix D).
@@ -40,6 +42,29 @@ torch::Tensor bcq_critic_target(BcqNetworks& nets, const Batch& batch, const tor
 /// (the reference implementation), with reparameterisation noise drawn from `gen`.
 torch::Tensor vae_loss(Vae& vae, const Batch& batch, at::Generator& gen);
 
+/// An input layer y = W [s; x] + b split by its two inputs, W = [W_s W_x]: in action selection
+/// every sample of a state shares s, so W_s s + b is computed once per state.
+struct SplitInputLayer {
+  torch::Tensor state_weight;     ///< W_s, [out, state_dim]
+  torch::Tensor sample_weight_t;  ///< W_x transposed, [sample_dim, out]
+  torch::Tensor bias;             ///< b, [out]
+};
+
+/// A layer y = W x + b; for a hidden-to-hidden layer W is stored in the matmul precision.
+struct DenseLayer {
+  torch::Tensor weight;  ///< [out, in]
+  torch::Tensor bias;    ///< [out], float32
+};
+
+/// The networks that action selection (Eq. 11) runs, laid out for it: the decoder of G_omega,
+/// the perturbation model xi_phi and Q1. Built from BcqNetworks (all tensors contiguous copies,
+/// so the exported TorchScript policy multiplies exactly the same operands).
+struct SelectionWeights {
+  SplitInputLayer d1, a1, q1;  ///< decoder (state, z), actor (state, a), critic (state, a)
+  DenseLayer d2, d3, a2, a3, q2, q3;
+  static SelectionWeights from(const BcqNetworks& nets, MatmulPrecision precision);
+};
+
 class BcqAgent : public Agent {
  public:
   BcqAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, BcqConfig config = {});
@@ -61,12 +86,16 @@ class BcqAgent : public Agent {
   /// Eq. 11 for each state: the sampled, perturbed action with the highest Q1, and that Q1.
   std::pair<torch::Tensor, torch::Tensor> best_action(const torch::Tensor& states,
                                                       at::Generator& gen);
+  /// selection_ for the current weights (rebuilt when a flat parameter tensor's version moves).
+  const SelectionWeights& selection_weights();
   ProblemShape shape_;
   BcqConfig config_;
   torch::Device device_;
   BcqNetworks nets_;
   FlatAdam actor_opt_, critic_opt_, vae_opt_;
   at::Generator gen_;
+  SelectionWeights selection_;
+  std::array<int64_t, 3> selection_versions_{-1, -1, -1};  ///< vae, actor, critic
 };
 
 }  // namespace bcq::continuous

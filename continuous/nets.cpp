@@ -139,6 +139,9 @@ FlatParameters flatten_parameters(torch::nn::Module& module) {
     auto value_view = flat.values.narrow(0, offset, n).view(p.sizes());
     value_view.copy_(p);
     p.set_data(value_view);
+    // set_data keeps the parameter's own version counter; share the flat tensor's instead.
+    p.unsafeGetTensorImpl()->set_version_counter(
+        flat.values.unsafeGetTensorImpl()->version_counter());
     p.mutable_grad() = flat.grads.narrow(0, offset, n).view(p.sizes());
     offset += n;
   }
@@ -205,6 +208,7 @@ void FlatAdam::update(torch::Tensor& params, const torch::Tensor& grads) {
   // One thread: the pass is memory-bound, and waking a second OpenMP thread measured 4x slower
   // than doing it alone (bench_bcq, 2 threads).
   adam_kernel(p, g, m, v, 0, params.numel(), c);
+  params.unsafeGetTensorImpl()->bump_version();  // written through a raw pointer
 }
 
 void polyak_update(torch::Tensor& target, const torch::Tensor& online, double tau) {
@@ -217,6 +221,7 @@ void polyak_update(torch::Tensor& target, const torch::Tensor& online, double ta
   const float* o = online.data_ptr<float>();
   const float tau_f = static_cast<float>(tau), keep = static_cast<float>(1 - tau);
   polyak_kernel(t, o, 0, target.numel(), tau_f, keep);
+  target.unsafeGetTensorImpl()->bump_version();  // written through a raw pointer
 }
 
 void set_requires_grad(torch::nn::Module& module, bool on) {

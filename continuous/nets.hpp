@@ -96,6 +96,9 @@ TORCH_MODULE(Critic);
 
 /// All parameters of a module stored in one contiguous tensor (`values`), each parameter a
 /// view into it, and their gradients likewise in `grads` (autograd accumulates in place).
+/// The parameters share `values`' version counter, as views of one tensor do: a write to any
+/// of them, or an update by FlatAdam or polyak_update, bumps `values._version()`, so a copy
+/// derived from the weights can tell when it is stale.
 struct FlatParameters {
   torch::Tensor values;
   torch::Tensor grads;
@@ -117,11 +120,12 @@ struct FlatAdam {
 
   FlatAdam() = default;
   FlatAdam(const torch::Tensor& like, double learning_rate);
-  /// One Adam update of `params` with gradient `grads`.
+  /// One Adam update of `params` with gradient `grads` (bumps `params._version()`).
   void update(torch::Tensor& params, const torch::Tensor& grads);
 };
 
-/// Polyak averaging of target networks: target <- tau * online + (1 - tau) * target.
+/// Polyak averaging of target networks: target <- tau * online + (1 - tau) * target
+/// (bumps `target._version()`).
 void polyak_update(torch::Tensor& target, const torch::Tensor& online, double tau);
 
 /// Tunes glibc malloc so that freed activation tensors stay in the heap instead of going back

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <sstream>
 #include <vector>
 
 #include "continuous/agent.hpp"
@@ -142,6 +143,62 @@ TEST(BcqAgentTest, SelectActionIsTheArgmaxOfQ1OverSamples) {
     EXPECT_TRUE(torch::allclose(actions[i], cand[i * 100 + best], 1e-6, 1e-6)) << "state " << i;
   }
 }
+
+// Action selection keeps its own copy of the weights (split input layers, bfloat16 hidden
+// weights). It must follow every way the weights change: Adam and Polyak (raw-pointer
+// writes), an in-place write to one parameter, and load(). Reference: an agent that reached
+// the same weights without ever selecting before, so it has no copy to go stale.
+class SelectionCacheTest : public ::testing::TestWithParam<MatmulPrecision> {};
+
+TEST_P(SelectionCacheTest, SelectionFollowsEveryWeightChange) {
+  const ProblemShape shape = hopper_like();
+  BcqConfig config;
+  config.precision = GetParam();
+  const Batch batch = random_batch(100, shape, 61);
+  auto states = torch::randn({2, shape.state_dim});
+  auto select = [&](BcqAgent& agent) {
+    auto gen = make_generator(62, torch::kCPU);
+    return agent.select_action(states, gen);
+  };
+  BcqAgent selecting(shape, 63, torch::kCPU, config), fresh_reference(shape, 63, torch::kCPU, config);
+  const auto before = select(selecting);
+  selecting.train_step(batch);
+  fresh_reference.train_step(batch);
+  const auto after_step = select(selecting);
+  EXPECT_FALSE(torch::equal(before, after_step)) << "training did not change the policy";
+  {
+    BcqAgent reference(shape, 63, torch::kCPU, config);
+    reference.train_step(batch);
+    EXPECT_TRUE(torch::equal(after_step, select(reference))) << "stale after a training step";
+  }
+  // One parameter written in place (the decoder's hidden weight, cached as bfloat16 in bf16).
+  auto scale = [](BcqAgent& agent) {
+    torch::NoGradGuard no_grad;
+    agent.networks().vae->d2->weight.mul_(-3.0);
+  };
+  scale(selecting);
+  scale(fresh_reference);
+  const auto after_write = select(selecting);
+  EXPECT_FALSE(torch::equal(after_step, after_write));
+  EXPECT_TRUE(torch::equal(after_write, select(fresh_reference))) << "stale after a write";
+  // load() replaces every weight: back to the state after one training step.
+  BcqAgent trained(shape, 63, torch::kCPU, config);
+  trained.train_step(batch);
+  std::stringstream checkpoint;
+  {
+    torch::serialize::OutputArchive out;
+    trained.save(out);
+    out.save_to(checkpoint);
+  }
+  torch::serialize::InputArchive in;
+  in.load_from(checkpoint);
+  selecting.load(in);
+  EXPECT_TRUE(torch::equal(select(selecting), after_step)) << "stale after load";
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, SelectionCacheTest,
+                         ::testing::Values(MatmulPrecision::kFloat32, MatmulPrecision::kBFloat16),
+                         [](const auto& info) { return precision_name(info.param); });
 
 TEST(BcqAgentTest, TrainingStepLowersTheLossesOnAFixedBatch) {
   const ProblemShape shape = hopper_like();
