@@ -230,7 +230,10 @@ def synthetic_buffer(state_dim, action_dim, n=10000):
 INPUTS = [("hopper", 11, 3), ("halfcheetah", 17, 6)]
 WARMUP_ITERATIONS = 20
 SELECT_WARMUP = 20
-SELECT_CALLS = 300
+# Selection time: the median over SELECT_BLOCKS blocks of SELECT_BLOCK_CALLS calls (per call),
+# so a burst of load from elsewhere on a shared VM shifts one block, not the figure.
+SELECT_BLOCKS = 10
+SELECT_BLOCK_CALLS = 30
 
 
 def measure(name, state_dim, action_dim, threads, iterations):
@@ -245,10 +248,13 @@ def measure(name, state_dim, action_dim, threads, iterations):
     state = np.random.standard_normal(state_dim)
     for _ in range(SELECT_WARMUP):
         policy.select_action(state)
-    t1 = time.perf_counter()
-    for _ in range(SELECT_CALLS):
-        policy.select_action(state)
-    select_ms = 1e3 * (time.perf_counter() - t1) / SELECT_CALLS
+    block_ms = []
+    for _ in range(SELECT_BLOCKS):
+        t1 = time.perf_counter()
+        for _ in range(SELECT_BLOCK_CALLS):
+            policy.select_action(state)
+        block_ms.append(1e3 * (time.perf_counter() - t1) / SELECT_BLOCK_CALLS)
+    select_ms = sorted(block_ms)[len(block_ms) // 2]
     return {"input": name, "state_dim": state_dim, "action_dim": action_dim, "threads": threads,
             "its_per_s": its, "select_ms": select_ms}
 
@@ -303,7 +309,8 @@ def main():
             "iterations": args.iterations,
             "warmup_iterations": WARMUP_ITERATIONS,
             "batch_size": 100,
-            "select_calls": SELECT_CALLS,
+            "select_blocks": SELECT_BLOCKS,
+            "select_block_calls": SELECT_BLOCK_CALLS,
             "results": results,
         }
         tmp = args.json + ".tmp"
