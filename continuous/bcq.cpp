@@ -1,6 +1,7 @@
 #include "continuous/bcq.hpp"
 
 #include "continuous/script_export.hpp"
+#include "continuous/selection_kernels.hpp"
 
 namespace bcq::continuous {
 
@@ -137,27 +138,60 @@ DenseLayer dense(const torch::nn::Linear& layer, torch::ScalarType weight_type) 
           layer->bias.detach().clone()};
 }
 
-// relu(W_s s + b + W_x x) for `samples` consecutive rows of x per state: the state part once
-// per state, broadcast over its samples.
-torch::Tensor split_input_relu(const SplitInputLayer& layer, const torch::Tensor& states,
-                               const torch::Tensor& x, int64_t samples) {
-  const int64_t n = states.size(0), out = layer.bias.size(0);
-  auto per_state = torch::addmm(layer.bias, states, layer.state_weight.t());
-  auto rows = per_state.unsqueeze(1).expand({n, samples, out}).reshape({n * samples, out});
-  return torch::addmm(rows, x, layer.sample_weight_t).relu_();
+bool plain_cpu_float(const torch::Tensor& t) {
+  return t.is_cpu() && t.scalar_type() == torch::kFloat && t.is_contiguous();
 }
 
-// relu(W h + b) in the matmul precision: the same products as hidden_linear.
+// relu(W_s s + b + W_x x) for `samples` consecutive rows of x per state: the state part once
+// per state, the sample part term by term (kernels::sample_sum_relu: the exported policy's
+// operations in one pass), rounded to bfloat16 when the next product takes it.
+// Every layer of selection is mm then + bias, never addmm: TorchScript's optimizer rewrites
+// addmm into exactly that, and for K > ~500 OpenBLAS's addmm rounds differently.
+torch::Tensor split_input_relu(const SplitInputLayer& layer, const torch::Tensor& states,
+                               const torch::Tensor& x, int64_t samples, bool to_bf16) {
+  const int64_t n = states.size(0), out = layer.bias.size(0), inner = x.size(1);
+  auto per_state = torch::mm(states, layer.state_weight.t()).add_(layer.bias);
+  if (plain_cpu_float(per_state) && plain_cpu_float(x) && plain_cpu_float(layer.sample_weight_t)) {
+    auto h = torch::empty({n * samples, out},
+                          per_state.options().dtype(to_bf16 ? torch::kBFloat16 : torch::kFloat));
+    if (to_bf16) {
+      kernels::sample_sum_relu_bf16(per_state.data_ptr<float>(), x.data_ptr<float>(),
+                                    layer.sample_weight_t.data_ptr<float>(), n * samples, samples,
+                                    inner, out, reinterpret_cast<uint16_t*>(h.data_ptr()));
+    } else {
+      kernels::sample_sum_relu(per_state.data_ptr<float>(), x.data_ptr<float>(),
+                               layer.sample_weight_t.data_ptr<float>(), n * samples, samples,
+                               inner, out, h.data_ptr<float>());
+    }
+    return h;
+  }
+  // Other devices: the same operations one by one.
+  auto h = per_state.unsqueeze(1).expand({n, samples, out}).reshape({n * samples, out});
+  for (int64_t k = 0; k < inner; ++k) h = h + x.narrow(1, k, 1) * layer.sample_weight_t[k];
+  h = h.relu();
+  return to_bf16 ? h.to(torch::kBFloat16) : h;
+}
+
+// relu(W h + b) in the matmul precision: the same products as hidden_linear (in bf16, h
+// arrives in bfloat16 and the bias is added to the bfloat16 product in float32).
 torch::Tensor hidden_relu(const DenseLayer& layer, const torch::Tensor& h,
                           MatmulPrecision precision) {
   if (precision == MatmulPrecision::kFloat32) {
-    return torch::addmm(layer.bias, h, layer.weight.t()).relu_();
+    return torch::mm(h, layer.weight.t()).add_(layer.bias).relu_();
   }
-  return (layer.bias + torch::mm(h.to(torch::kBFloat16), layer.weight.t())).relu_();
+  auto y = torch::mm(h, layer.weight.t());
+  if (y.is_cpu() && y.is_contiguous() && plain_cpu_float(layer.bias)) {
+    auto out = torch::empty(y.sizes(), layer.bias.options());
+    kernels::bias_relu_bf16(reinterpret_cast<const uint16_t*>(y.data_ptr()),
+                            layer.bias.data_ptr<float>(), y.size(0), y.size(1),
+                            out.data_ptr<float>());
+    return out;
+  }
+  return (layer.bias + y).relu();
 }
 
 torch::Tensor output(const DenseLayer& layer, const torch::Tensor& h) {
-  return torch::addmm(layer.bias, h, layer.weight.t());
+  return torch::mm(h, layer.weight.t()).add_(layer.bias);
 }
 
 }  // namespace
@@ -203,15 +237,16 @@ std::pair<torch::Tensor, torch::Tensor> BcqAgent::best_action(const torch::Tenso
   const double max_action = shape_.max_action;
   auto s = states.to(device_, torch::kFloat);
   auto z = sample_clipped_latent(n * k, nets_.vae->latent_dim, gen, s.options());
+  const bool bf16 = precision == MatmulPrecision::kBFloat16;
   // Eq. 11: k actions per state from the decoder of G_omega ...
-  auto h = hidden_relu(w.d2, split_input_relu(w.d1, s, z, k), precision);
+  auto h = hidden_relu(w.d2, split_input_relu(w.d1, s, z, k, bf16), precision);
   auto sampled = max_action * torch::tanh(output(w.d3, h));
   // ... each perturbed by xi_phi within [-Phi max_action, Phi max_action], clamped ...
-  h = hidden_relu(w.a2, split_input_relu(w.a1, s, sampled, k), precision);
+  h = hidden_relu(w.a2, split_input_relu(w.a1, s, sampled, k, bf16), precision);
   auto actions = (sampled + (config_.phi * max_action) * torch::tanh(output(w.a3, h)))
                      .clamp(-max_action, max_action);
   // ... and the one with the highest Q1 kept.
-  h = hidden_relu(w.q2, split_input_relu(w.q1, s, actions, k), precision);
+  h = hidden_relu(w.q2, split_input_relu(w.q1, s, actions, k, bf16), precision);
   auto q = output(w.q3, h).reshape({n, k});
   auto [best_q, index] = q.max(1);
   auto chosen = actions.reshape({n, k, shape_.action_dim})
@@ -298,7 +333,7 @@ void BcqAgent::export_policy(const std::string& path) const {
   // this script's scope has no torch.bfloat16 name).
   auto hidden = [&](const std::string& layer) {
     if (config_.precision == MatmulPrecision::kFloat32) {
-      return "torch.addmm(self." + layer + "_bias, h, self." + layer + "_weight.t()).relu()";
+      return "(torch.mm(h, self." + layer + "_weight.t()) + self." + layer + "_bias).relu()";
     }
     return "(self." + layer + "_bias + torch.mm(h.to(15), self." + layer + "_weight.t())).relu()";
   };
@@ -309,8 +344,11 @@ def split_input_relu(self, bias: Tensor, state_weight: Tensor, sample_weight_t: 
                      s: Tensor, x: Tensor) -> Tensor:
     n = s.size(0)
     out = bias.size(0)
-    rows = torch.addmm(bias, s, state_weight.t()).unsqueeze(1).expand(n, )" + k + R"(, out)
-    return torch.addmm(rows.reshape(n * )" + k + R"(, out), x, sample_weight_t).relu()
+    h = (torch.mm(s, state_weight.t()) + bias).unsqueeze(1).expand(n, )" + k + R"(, out)
+    h = h.reshape(n * )" + k + R"(, out)
+    for i in range(sample_weight_t.size(0)):
+        h = h + x[:, i:i + 1] * sample_weight_t[i]
+    return h.relu()
 
 def forward(self, state: Tensor) -> Tensor:
     single = state.dim() == 1
@@ -319,14 +357,14 @@ def forward(self, state: Tensor) -> Tensor:
     z = torch.randn(n * )" + k + ", " + ld + R"().clamp(-0.5, 0.5)
     h = self.split_input_relu(self.d1_bias, self.d1_state_weight, self.d1_sample_weight_t, s, z)
     h = )" + hidden("d2") + R"(
-    a = )" + ma + R"( * torch.tanh(torch.addmm(self.d3_bias, h, self.d3_weight.t()))
+    a = )" + ma + R"( * torch.tanh(torch.mm(h, self.d3_weight.t()) + self.d3_bias)
     h = self.split_input_relu(self.a1_bias, self.a1_state_weight, self.a1_sample_weight_t, s, a)
     h = )" + hidden("a2") + R"(
-    a = (a + )" + pm + R"( * torch.tanh(torch.addmm(self.a3_bias, h, self.a3_weight.t()))).clamp(-)" +
+    a = (a + )" + pm + R"( * torch.tanh(torch.mm(h, self.a3_weight.t()) + self.a3_bias)).clamp(-)" +
                           ma + ", " + ma + R"()
     h = self.split_input_relu(self.q1_bias, self.q1_state_weight, self.q1_sample_weight_t, s, a)
     h = )" + hidden("q2") + R"(
-    q = torch.addmm(self.q3_bias, h, self.q3_weight.t()).reshape(n, )" + k + R"()
+    q = (torch.mm(h, self.q3_weight.t()) + self.q3_bias).reshape(n, )" + k + R"()
     index = q.argmax(1)
     best = a.reshape(n, )" + k + ", " + ad + R"().gather(1, index.view(n, 1, 1).expand(n, 1, )" + ad +
                           R"()).squeeze(1)

@@ -57,8 +57,11 @@ struct DenseLayer {
 };
 
 /// The networks that action selection (Eq. 11) runs, laid out for it: the decoder of G_omega,
-/// the perturbation model xi_phi and Q1. Built from BcqNetworks (all tensors contiguous copies,
-/// so the exported TorchScript policy multiplies exactly the same operands).
+/// the perturbation model xi_phi and Q1. Built from BcqNetworks (all tensors contiguous copies).
+/// Selection computes each input layer as (W_s s + b) once per state plus x_1 W_x[:, 1] + ...
+/// term by term per sample (continuous/selection_kernels.hpp), every other layer as a product
+/// and then + b; the exported TorchScript policy holds these tensors and runs the same
+/// operations, so for the same latents it picks bit-identical actions.
 struct SelectionWeights {
   SplitInputLayer d1, a1, q1;  ///< decoder (state, z), actor (state, a), critic (state, a)
   DenseLayer d2, d3, a2, a3, q2, q3;
