@@ -23,8 +23,8 @@ MatmulPrecision parse_precision(const std::string& name) {
 torch::Tensor hidden_linear(const torch::nn::Linear& layer, const torch::Tensor& x,
                             MatmulPrecision precision) {
   if (precision == MatmulPrecision::kFloat32) return torch::linear(x, layer->weight, layer->bias);
-  // The product in bfloat16 (float32 accumulation inside oneDNN), the bias added in float32:
-  // float + bfloat16 promotes to float in the same pass (no separate conversion).
+  // The product in bfloat16 (float32 accumulation inside oneDNN, rounded once to bfloat16),
+  // the bias added in float32 (float + bfloat16 promotes: LibTorch widens the product first).
   return layer->bias + torch::linear(x.to(torch::kBFloat16), layer->weight.to(torch::kBFloat16));
 }
 
