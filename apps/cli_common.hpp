@@ -26,6 +26,7 @@ void add_verify_commands(CLI::App& app);    // verify, demo (proofs_checks/)
 #ifdef BCQ_HAVE_MUJOCO
 void add_env_commands(CLI::App& app);       // env list / rollout (continuous/envs)
 #endif
+void add_report_commands(CLI::App& app);      // report (reports/)
 void add_continuous_commands(CLI::App& app);  // collect, train, eval (continuous/): bcq-continuous
 
 }  // namespace bcq::cli

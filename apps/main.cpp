@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
 #ifdef BCQ_HAVE_MUJOCO
   bcq::cli::add_env_commands(app);
 #endif
+  bcq::cli::add_report_commands(app);
   // Listed for --help; they run in bcq-continuous (see above).
   app.add_subcommand("collect", "Collect a continuous-control batch (HDF5, D4RL keys) with a behavioural DDPG agent");
   app.add_subcommand("train", "Train BCQ or a baseline offline on a batch");

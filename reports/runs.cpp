@@ -1,0 +1,205 @@
+#include "reports/runs.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "common/error.hpp"
+
+namespace bcq::reports {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kEvalHeader =
+    "iteration,mean_return,std_return,q_estimate,true_discounted_return,wall_seconds";
+constexpr const char* kEvalColumns[] = {"iteration", "mean_return", "std_return",
+                                        "q_estimate", "true_discounted_return", "wall_seconds"};
+
+bool read_text(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  out = buf.str();
+  return !in.bad();
+}
+
+// A whole field as a double ("nan" and "inf" included); false when anything is left over.
+bool parse_number(const std::string& field, double& value) {
+  if (field.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  value = std::strtod(field.c_str(), &end);
+  return end == field.c_str() + field.size() && errno != ERANGE;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::string text;
+  if (!read_text(path, text)) throw InputError(path + ": missing or unreadable");
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) throw InputError(path + ": not a JSON object");
+  return j;
+}
+
+std::string required_string(const nlohmann::json& j, const char* key, const std::string& where) {
+  if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
+    throw InputError(where + ": missing or non-string \"" + key + "\"");
+  }
+  return j[key].get<std::string>();
+}
+
+template <typename T>
+T required_integer(const nlohmann::json& j, const char* key, const std::string& where) {
+  if (!j.contains(key) || !j[key].is_number_integer()) {
+    throw InputError(where + ": missing or non-integer \"" + key + "\"");
+  }
+  return j[key].get<T>();
+}
+
+// "hopper_final.h5 (final, 1000000 steps, seed 0)", or the concurrent behavioural agent.
+std::string describe_batch(const nlohmann::json& config, bool concurrent, uint64_t seed) {
+  if (concurrent) return "concurrent (behavioural DDPG, seed " + std::to_string(seed) + ")";
+  std::string out = config.value("buffer", std::string());
+  out = fs::path(out).filename().string();
+  const auto attrs = config.value("buffer_attributes", nlohmann::json::object());
+  std::vector<std::string> parts;
+  if (attrs.contains("kind") && attrs["kind"].is_string()) parts.push_back(attrs["kind"].get<std::string>());
+  if (attrs.contains("steps") && attrs["steps"].is_number()) {
+    parts.push_back(std::to_string(attrs["steps"].get<int64_t>()) + " steps");
+  }
+  if (attrs.contains("seed") && attrs["seed"].is_number()) {
+    parts.push_back("seed " + std::to_string(attrs["seed"].get<int64_t>()));
+  }
+  if (!parts.empty()) {
+    out += " (";
+    for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
+    out += ")";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<EvalPoint> parse_eval_csv(const std::string& content, const std::string& where) {
+  std::vector<EvalPoint> points;
+  std::istringstream in(content);
+  std::string line;
+  int64_t line_no = 0;
+  if (!std::getline(in, line)) throw InputError(where + ": empty (expected the header " + kEvalHeader + ")");
+  ++line_no;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line != kEvalHeader) {
+    throw InputError(where + ":1: header is '" + line + "', expected '" + kEvalHeader + "'");
+  }
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const std::string at = where + ":" + std::to_string(line_no);
+    std::vector<std::string> fields;
+    std::string field;
+    std::istringstream ls(line);
+    while (std::getline(ls, field, ',')) fields.push_back(field);
+    if (line.back() == ',') fields.emplace_back();
+    if (fields.size() != 6) {
+      throw InputError(at + ": " + std::to_string(fields.size()) + " fields, expected 6");
+    }
+    double v[6];
+    for (int c = 0; c < 6; ++c) {
+      if (!parse_number(fields[c], v[c])) {
+        throw InputError(at + ": " + kEvalColumns[c] + " '" + fields[c] + "' is not a number");
+      }
+    }
+    // Only the value estimate may be missing (NaN: bc, vae-bc) or unbounded (a diverging critic).
+    for (int c : {0, 1, 2, 4, 5}) {
+      if (!std::isfinite(v[c])) throw InputError(at + ": " + kEvalColumns[c] + " is not finite");
+    }
+    if (v[0] < 0 || v[0] != std::floor(v[0]) || v[0] > 9e15) {
+      throw InputError(at + ": iteration '" + fields[0] + "' is not a non-negative integer");
+    }
+    EvalPoint p{static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4], v[5]};
+    if (p.std_return < 0) throw InputError(at + ": std_return is negative");
+    if (!points.empty() && p.iteration <= points.back().iteration) {
+      throw InputError(at + ": iteration " + std::to_string(p.iteration) +
+                       " does not follow " + std::to_string(points.back().iteration));
+    }
+    points.push_back(p);
+  }
+  return points;
+}
+
+RunRecord load_run(const std::string& dir, const std::string& name) {
+  RunRecord run;
+  run.dir = dir;
+  run.name = name;
+  const std::string config_path = dir + "/config.json";
+  run.config = read_json(config_path);
+  const auto& c = run.config;
+  if (c.value("format", std::string()) != "bcq-run/1") {
+    throw InputError(config_path + ": \"format\" is not \"bcq-run/1\"");
+  }
+  run.algo = required_string(c, "algo", config_path);
+  run.env = required_string(c, "env", config_path);
+  run.precision = c.value("precision", std::string("fp32"));
+  run.seed = required_integer<uint64_t>(c, "seed", config_path);
+  run.iterations = required_integer<int64_t>(c, "iterations", config_path);
+  run.concurrent = c.value("concurrent", false);
+  run.batch = describe_batch(c, run.concurrent, run.seed);
+  run.behavioural_return = std::numeric_limits<double>::quiet_NaN();
+  const auto attrs = c.value("buffer_attributes", nlohmann::json::object());
+  if (attrs.is_object() && attrs.contains("behavioural_return") && attrs["behavioural_return"].is_number()) {
+    run.behavioural_return = attrs["behavioural_return"].get<double>();
+  }
+
+  run.status = "unknown";
+  const std::string status_path = dir + "/status.json";
+  if (fs::exists(status_path)) {
+    const auto s = read_json(status_path);
+    run.status = required_string(s, "status", status_path);
+    if (s.contains("iteration") && s["iteration"].is_number_integer()) {
+      run.status_iteration = s["iteration"].get<int64_t>();
+    }
+    run.diverged_loss = s.value("loss", std::string());
+  }
+
+  const std::string eval_path = dir + "/eval.csv";
+  std::string text;
+  if (fs::exists(eval_path)) {
+    if (!read_text(eval_path, text)) throw InputError(eval_path + ": unreadable");
+    run.evals = parse_eval_csv(text, eval_path);
+  }
+  return run;
+}
+
+std::vector<RunRecord> find_runs(const std::string& root) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) throw InputError(root + ": no such folder");
+  std::vector<std::string> dirs;
+  if (fs::exists(fs::path(root) / "config.json")) dirs.push_back(root);
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory() && fs::exists(it->path() / "config.json")) dirs.push_back(it->path().string());
+  }
+  if (ec) throw InputError(root + ": cannot list: " + ec.message());
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  if (dirs.empty()) throw InputError(root + ": no run folder (one holding config.json from bcq train)");
+  std::vector<RunRecord> runs;
+  for (const auto& d : dirs) {
+    std::string name = fs::relative(d, root, ec).string();
+    if (ec || name.empty()) name = fs::path(d).filename().string();
+    if (name == ".") name = fs::path(fs::absolute(root)).lexically_normal().filename().string();
+    if (name.empty()) name = d;
+    runs.push_back(load_run(d, name));
+  }
+  return runs;
+}
+
+}  // namespace bcq::reports

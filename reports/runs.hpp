@@ -1,0 +1,53 @@
+// Reading the run folders that `bcq train` writes (config.json, eval.csv, status.json) for the
+// report. Only the files are read: this module links none of the libraries that wrote them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace bcq::reports {
+
+/// One row of eval.csv: an evaluation after `iteration` training iterations.
+struct EvalPoint {
+  int64_t iteration = 0;
+  double mean_return = 0;     ///< mean undiscounted return of the evaluation episodes
+  double std_return = 0;      ///< their standard deviation
+  double q_estimate = 0;      ///< the critic's mean Q(s0, pi(s0)); NaN when the algorithm has none
+  double true_discounted = 0; ///< the mean discounted return those episodes obtained
+  double wall_seconds = 0;
+};
+
+/// A run folder: its configuration, evaluations and status.
+struct RunRecord {
+  std::string dir;        ///< the folder as found
+  std::string name;       ///< its path relative to the folder given to the report
+  std::string algo, env, precision;
+  uint64_t seed = 0;
+  int64_t iterations = 0; ///< iterations asked for (config.json)
+  bool concurrent = false;
+  /// Where the batch came from: the buffer's file name and its attributes (kind, steps, seed),
+  /// or the concurrent behavioural agent; runs on the same batch share it.
+  std::string batch;
+  double behavioural_return = 0;  ///< NaN when the buffer does not record it
+  std::string status;     ///< "completed", "running", "diverged" or "unknown" (no status.json)
+  int64_t status_iteration = -1;
+  std::string diverged_loss;
+  std::vector<EvalPoint> evals;  ///< empty when eval.csv is missing (no evaluation yet)
+  nlohmann::json config;
+};
+
+/// Reads one run folder. Throws bcq::InputError naming the file and line (malformed
+/// config.json or eval.csv, a non-finite return, iterations not increasing, ...).
+RunRecord load_run(const std::string& dir, const std::string& name);
+
+/// The run folders at or under `root` (a folder holding config.json is a run), sorted by
+/// path. Throws InputError when `root` is missing or holds no run.
+std::vector<RunRecord> find_runs(const std::string& root);
+
+/// Parses eval.csv content; `where` names the file in error messages.
+std::vector<EvalPoint> parse_eval_csv(const std::string& content, const std::string& where);
+
+}  // namespace bcq::reports

@@ -1,0 +1,82 @@
+// `bcq report` through the command line: a report from run folders, and bad input refused with
+// exit code 2, one stderr line naming the file, and no report folder left behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using bcq::test::run_bcq;
+using bcq::test::TempDir;
+using bcq::test::write_file;
+
+void make_run(const std::string& dir, const std::string& eval) {
+  fs::create_directories(dir);
+  write_file(dir + "/config.json", R"({"format": "bcq-run/1", "algo": "ddpg", "env": "hopper", "buffer": "/b/h.h5",
+      "buffer_attributes": {"kind": "final", "behavioural_return": 1200.5}, "iterations": 2000, "seed": 2})");
+  write_file(dir + "/eval.csv",
+             "iteration,mean_return,std_return,q_estimate,true_discounted_return,wall_seconds\n" + eval);
+  write_file(dir + "/status.json", R"({"status": "completed", "iteration": 2000})");
+}
+
+size_t lines(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(CliReport, WritesTheReport) {
+  TempDir t;
+  make_run(t.file("runs/a"), "1000,300,12,400,250,2\n2000,350,10,9000,260,4\n");
+  const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("rep"), "--title", "Hopper"}, t.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1 run: wrote " + t.file("rep") + "/report.md, " + t.file("rep") + "/report.html and 2 plots\n");
+  const std::string md = bcq::test::read_file(t.file("rep/report.md"));
+  EXPECT_NE(md.find("| a | ddpg | 2 | 2,000 / 2,000 | completed | 350.0 ± 10.0 | 350.0 (2,000) | 29% | 9000.0 | 260.0 | "
+                    "+8740.0 |"),
+            std::string::npos)
+      << md;
+  EXPECT_TRUE(fs::exists(t.file("rep/plots/hopper-h-return.svg")));
+  EXPECT_TRUE(fs::exists(t.file("rep/plots/hopper-h-value.svg")));
+  const auto quiet = run_bcq({"report", "--runs", t.file("runs/a"), "-o", t.file("rep2"), "--no-plots", "--quiet"}, t.path());
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.out, "");
+  EXPECT_FALSE(fs::exists(t.file("rep2/plots")));
+}
+
+TEST(CliReport, BadInputExitsTwoWithOneLineAndNoOutput) {
+  TempDir t;
+  make_run(t.file("bad_row/a"), "1000,300,12,400,250,2\n2000,350,oops,9000,260,4\n");
+  make_run(t.file("nan_return/a"), "1000,nan,12,400,250,2\n");
+  fs::create_directories(t.file("empty"));
+  write_file(t.file("a_file"), "x");
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{"--runs", t.file("missing")}, t.file("missing") + ": no such folder"},
+      {{"--runs", t.file("empty")}, t.file("empty") + ": no run folder"},
+      {{"--runs", t.file("bad_row")}, t.file("bad_row/a/eval.csv") + ":3: std_return 'oops' is not a number"},
+      {{"--runs", t.file("nan_return")}, t.file("nan_return/a/eval.csv") + ":2: mean_return is not finite"},
+  };
+  for (const auto& c : cases) {
+    auto args = c.args;
+    args.insert(args.begin(), "report");
+    args.insert(args.end(), {"-o", t.file("rep")});
+    const auto r = run_bcq(args, t.path());
+    EXPECT_EQ(r.exit_code, 2) << c.message;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(t.file("rep"))) << c.message;
+  }
+  make_run(t.file("runs/a"), "1000,300,12,400,250,2\n");
+  const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("a_file")}, t.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(t.file("a_file") + ": exists and is not a folder"), std::string::npos) << r.err;
+}
+
+}  // namespace
