@@ -102,21 +102,29 @@ std::string eval_csv(const std::vector<EvalRow>& rows) {
   return out.str();
 }
 
+// eval.csv of a run being resumed: every field a whole number ("nan" for a missing estimate);
+// anything else is refused naming the line, as it would otherwise be rewritten as zeros.
 std::vector<EvalRow> read_eval_csv(const std::string& path) {
   std::vector<EvalRow> rows;
   std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line)) return rows;
+  if (line != kEvalHeader) throw InputError(path + ":1: header is not '" + kEvalHeader + "'");
+  int64_t line_no = 1;
   while (std::getline(in, line)) {
+    ++line_no;
     if (line.empty()) continue;
-    EvalRow r;
-    char c;
     std::istringstream ls(line);
     std::string field;
     std::vector<double> v;
-    while (std::getline(ls, field, ',')) v.push_back(std::strtod(field.c_str(), nullptr));
-    (void)c;
-    if (v.size() != 6) throw InputError(path + ": malformed row '" + line + "'");
+    bool numbers = true;
+    while (std::getline(ls, field, ',')) {
+      char* end = nullptr;
+      v.push_back(std::strtod(field.c_str(), &end));
+      numbers = numbers && !field.empty() && end == field.c_str() + field.size();
+    }
+    if (!numbers || v.size() != 6) throw InputError(path + ":" + std::to_string(line_no) + ": malformed row '" + line + "'");
+    EvalRow r;
     r.iteration = static_cast<int64_t>(v[0]);
     r.mean_return = v[1];
     r.std_return = v[2];

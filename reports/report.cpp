@@ -191,7 +191,7 @@ std::string plot_header(const std::string& svg_path, const std::string& title, c
       "set output {}\n"
       "set title {} noenhanced\n"
       "set xlabel 'training iterations'\nset ylabel {} noenhanced\n"
-      "set key outside right top vertical noenhanced\n"
+      "set key outside top center horizontal noenhanced\n"
       "set grid lc rgb '#dddddd'\nset border lc rgb '#555555'\n"
       "set format x '%.0f'\n",
       gnuplot_string(svg_path), gnuplot_string(title), gnuplot_string(ylabel));
@@ -408,10 +408,10 @@ Table run_table(const Group& g) {
   return t;
 }
 
-// Facts a reader looks for first: the best policy at the end, and the largest overestimate.
+// Facts a reader looks for first: the best policies at the end, and the largest overestimate.
 std::vector<std::string> findings(const Group& g) {
   std::vector<std::string> out;
-  const RunRecord* best = nullptr;
+  std::vector<const RunRecord*> best;
   const RunRecord* over = nullptr;
   double best_return = -std::numeric_limits<double>::infinity(), largest_gap = 0;
   for (const RunRecord* r : g.runs) {
@@ -419,18 +419,23 @@ std::vector<std::string> findings(const Group& g) {
     if (!s.has_evals) continue;
     if (s.last.mean_return > best_return) {
       best_return = s.last.mean_return;
-      best = r;
+      best.clear();
     }
+    if (s.last.mean_return == best_return) best.push_back(r);
     if (!std::isnan(s.value_gap) && s.value_gap > largest_gap) {
       largest_gap = s.value_gap;
       over = r;
     }
   }
-  if (best) {
-    std::string line = fmt::format("Highest return at the last evaluation: {} ({}, seed {}), {}", series_label(*best),
-                                   best->name, best->seed, number(best_return));
+  if (!best.empty()) {
+    std::string who;
+    for (size_t i = 0; i < best.size(); ++i) {
+      who += (i == 0 ? "" : i + 1 == best.size() ? " and " : ", ") +
+             fmt::format("{} ({}, seed {})", series_label(*best[i]), best[i]->name, best[i]->seed);
+    }
+    std::string line = "Highest return at the last evaluation: " + number(best_return) + ", by " + who;
     if (std::isfinite(g.behavioural_return)) {
-      line += fmt::format(", against {} for the behavioural policy", number(g.behavioural_return));
+      line += fmt::format("; the behavioural policy's is {}", number(g.behavioural_return));
     }
     out.push_back(line + ".");
   }

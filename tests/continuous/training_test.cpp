@@ -168,6 +168,18 @@ TEST_F(TrainingCli, ResumeEndsWithTheSameNumbersAsAnUninterruptedRun) {
     for (std::size_t i = 1; i < ra.size(); ++i) {
       for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(ra[i][c], rb[i][c]) << algo << " row " << i << " col " << c;
     }
+    // A damaged eval.csv is refused on resume (it would otherwise be rewritten with zeros).
+    if (algo == "ddpg") {
+      std::string csv;
+      {
+        std::ifstream in(split + "/eval.csv");
+        std::getline(in, csv);
+      }
+      csv += "\n15,3,0,x7,2.9,1\n";
+      std::ofstream(split + "/eval.csv") << csv;
+      EXPECT_EQ(run_bcq(common + "--iterations 60 --resume --out " + split, nullptr, &err), 2);
+      EXPECT_NE(err.find(split + "/eval.csv:2: malformed row '15,3,0,x7,2.9,1'"), std::string::npos) << err;
+    }
   }
 }
 

@@ -231,7 +231,9 @@ TEST(ReportWrite, MarkdownHtmlAndPlots) {
   EXPECT_LT(md.find(bcq0), md.find(bcq1));
   EXPECT_LT(md.find(bcq1), md.find(ddpg));
   EXPECT_LT(md.find(ddpg), md.find(bc));
-  EXPECT_NE(md.find("- Highest return at the last evaluation: bc (bc, seed 0), 820.0, against 800.0"), std::string::npos);
+  EXPECT_NE(md.find("- Highest return at the last evaluation: 820.0, by bc (bc, seed 0); the behavioural policy's is "
+                    "800.0."),
+            std::string::npos);
   EXPECT_NE(md.find("- Largest overestimate: ddpg (ddpg, seed 0) estimates 2.7e+06 for the start states, whose true "
                     "discounted return was 3.0."),
             std::string::npos);
@@ -304,6 +306,12 @@ TEST(ReportWrite, RunsWithoutEvaluationsAndDivergedRuns) {
   const std::string md = read_file(t.file("out/report.md"));
   EXPECT_NE(md.find("| new | bcq | 3 | - | running | no evaluation yet |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 1,000 / 3,000 | diverged at iteration 1,234 (critic\\_loss) |"), std::string::npos) << md;
+  // Ties for the highest return are all named.
+  make_run(t.file("runs/z_bc"), config("bc", 5), "1000,5,0,nan,4,1\n");
+  bcq::reports::write_report(find_runs(t.file("runs")), t.file("out"), {});
+  EXPECT_NE(read_file(t.file("out/report.md"))
+                .find("Highest return at the last evaluation: 5.0, by ddpg (ddpg, seed 0) and bc (z\\_bc, seed 5);"),
+            std::string::npos);
 }
 
 }  // namespace
