@@ -478,6 +478,17 @@ std::string inline_svg(const std::string& path) {
   return start == std::string::npos ? std::string() : svg.substr(start);
 }
 
+// The evaluation of every run at `iteration`; empty unless each of them has one.
+std::vector<const EvalPoint*> evaluations_at(const std::vector<const RunRecord*>& runs, int64_t iteration) {
+  std::vector<const EvalPoint*> at;
+  for (const RunRecord* r : runs) {
+    auto it = std::find_if(r->evals.begin(), r->evals.end(), [&](const EvalPoint& p) { return p.iteration == iteration; });
+    if (it == r->evals.end()) return {};
+    at.push_back(&*it);
+  }
+  return at;
+}
+
 void remove_quietly(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);
@@ -508,12 +519,8 @@ ReturnCurve return_curve(const std::string& label, const std::vector<const RunRe
   c.runs = static_cast<int>(runs.size());
   if (runs.empty()) return c;
   for (const auto& e : runs.front()->evals) {
-    std::vector<const EvalPoint*> at;
-    for (const RunRecord* r : runs) {
-      auto it = std::find_if(r->evals.begin(), r->evals.end(), [&](const EvalPoint& p) { return p.iteration == e.iteration; });
-      if (it != r->evals.end()) at.push_back(&*it);
-    }
-    if (at.size() != runs.size()) continue;
+    const auto at = evaluations_at(runs, e.iteration);
+    if (at.empty()) continue;
     double mean = 0;
     for (const auto* p : at) mean += p->mean_return;
     mean /= static_cast<double>(at.size());
@@ -536,19 +543,18 @@ ValueCurve value_curve(const std::string& label, const std::vector<const RunReco
   c.runs = static_cast<int>(runs.size());
   if (runs.empty()) return c;
   for (const auto& e : runs.front()->evals) {
-    double estimate = 0, truth = 0;
-    size_t n = 0;
-    for (const RunRecord* r : runs) {
-      auto it = std::find_if(r->evals.begin(), r->evals.end(), [&](const EvalPoint& p) { return p.iteration == e.iteration; });
-      if (it == r->evals.end() || !std::isfinite(it->q_estimate)) break;
-      estimate += it->q_estimate;
-      truth += it->true_discounted;
-      ++n;
+    const auto at = evaluations_at(runs, e.iteration);
+    if (at.empty() || std::any_of(at.begin(), at.end(), [](const EvalPoint* p) { return !std::isfinite(p->q_estimate); })) {
+      continue;
     }
-    if (n != runs.size()) continue;
+    double estimate = 0, truth = 0;
+    for (const auto* p : at) {
+      estimate += p->q_estimate;
+      truth += p->true_discounted;
+    }
     c.iteration.push_back(e.iteration);
-    c.estimate.push_back(estimate / static_cast<double>(n));
-    c.truth.push_back(truth / static_cast<double>(n));
+    c.estimate.push_back(estimate / static_cast<double>(at.size()));
+    c.truth.push_back(truth / static_cast<double>(at.size()));
   }
   return c;
 }
