@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo test test-slow bench clean
+.PHONY: all deps configure build demo test test-slow bench experiment clean
 
 all: build
 
@@ -32,6 +32,10 @@ test-slow: build
 
 bench: build
 	bash scripts/run-benchmarks.sh $(BUILD)
+
+# The README's InvertedPendulum report (~25 min): experiments/inverted-pendulum/report/
+experiment: build
+	bash scripts/experiment-inverted-pendulum.sh experiments/inverted-pendulum $(BUILD)
 
 clean:
 	rm -rf $(BUILD)
