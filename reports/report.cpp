@@ -475,7 +475,15 @@ std::string inline_svg(const std::string& path) {
   buf << in.rdbuf();
   std::string svg = buf.str();
   const auto start = svg.find("<svg");
-  return start == std::string::npos ? std::string() : svg.substr(start);
+  if (start == std::string::npos) return std::string();
+  svg.erase(0, start);  // the XML prolog has no place inside HTML
+  // gnuplot's <title>Gnuplot</title> would show as every plot's tooltip.
+  for (const char* tag : {"title", "desc"}) {
+    const std::string open = std::string("<") + tag + ">", close = std::string("</") + tag + ">";
+    const auto a = svg.find(open), b = svg.find(close);
+    if (a != std::string::npos && b != std::string::npos && b > a) svg.erase(a, b + close.size() - a);
+  }
+  return svg;
 }
 
 // The evaluation of every run at `iteration`; empty unless each of them has one.
@@ -506,7 +514,8 @@ RunSummary summarize(const RunRecord& run) {
   s.best = run.evals.front();
   for (const auto& e : run.evals)
     if (e.mean_return > s.best.mean_return) s.best = e;
-  if (std::isfinite(run.behavioural_return) && run.behavioural_return != 0) {
+  // A share of a negative or zero return means nothing (HalfCheetah's early policies score below 0).
+  if (std::isfinite(run.behavioural_return) && run.behavioural_return > 0) {
     s.percent_of_behavioural = 100.0 * s.last.mean_return / run.behavioural_return;
   }
   if (!std::isnan(s.last.q_estimate)) s.value_gap = s.last.q_estimate - s.last.true_discounted;

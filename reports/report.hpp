@@ -24,7 +24,8 @@ struct RunSummary {
   bool has_evals = false;
   EvalPoint last;         ///< the last evaluation
   EvalPoint best;         ///< the evaluation with the highest mean return (the first such)
-  double percent_of_behavioural = 0;  ///< last mean return / behavioural return * 100; NaN if unknown
+  double percent_of_behavioural = 0;  ///< last mean return / behavioural return * 100; NaN if
+                                      ///< that return is unknown or not positive
   double value_gap = 0;   ///< last q_estimate - true_discounted (NaN without a critic)
 };
 

@@ -177,6 +177,9 @@ TEST(ReportSummary, LastBestBehaviouralShareAndValueGap) {
   const auto bc = bcq::reports::summarize(runs[0]);
   EXPECT_TRUE(std::isnan(bc.value_gap));
   EXPECT_DOUBLE_EQ(bc.percent_of_behavioural, 100.0 * 820 / 800);
+  auto negative = runs[0];
+  negative.behavioural_return = -150;
+  EXPECT_TRUE(std::isnan(bcq::reports::summarize(negative).percent_of_behavioural));
 }
 
 TEST(ReportCurves, MeanAndSpreadOverSeedsAtSharedIterations) {
@@ -258,6 +261,8 @@ TEST(ReportWrite, MarkdownHtmlAndPlots) {
   for (size_t p = html.find("<svg"); p != std::string::npos; p = html.find("<svg", p + 1)) ++inline_svgs;
   EXPECT_EQ(inline_svgs, 2u);
   EXPECT_EQ(html.find("<?xml"), std::string::npos);
+  EXPECT_EQ(html.find("<title>Gnuplot</title>"), std::string::npos);
+  EXPECT_NE(ret.find("<title>Gnuplot</title>"), std::string::npos);  // the stand-alone files keep it
   // Nothing but the report is left in the folder.
   auto entries = entries_of(t.file("out"));
   EXPECT_EQ(entries, (std::vector<std::string>{"plots", "report.html", "report.md"}));
