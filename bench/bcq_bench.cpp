@@ -20,6 +20,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -88,6 +89,21 @@ double iteration_flop(double sd, double ad) {
   const double critic = 3 * 2 * mlp(B, sd + ad, 1) - 2 * mac(B, sd + ad, 400);
   const double actor = decoder(B) + (3 * mlp(B, sd + ad, ad) - mac(B, sd + ad, 400)) + 2 * mlp(B, sd + ad, 1);
   return 2 * (vae + target + critic + actor);
+}
+
+// A whole positive decimal number (atoi would take "2x" as 2 and "x" as 0).
+bool positive_int(const char* text, int& out) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno == ERANGE || v <= 0 || v > 1000000000) return false;
+  out = static_cast<int>(v);
+  return true;
+}
+
+int bad_number(const char* option, const char* text) {
+  std::fprintf(stderr, "bench_bcq: %s '%s' is not a positive whole number\n", option, text);
+  return 2;
 }
 
 bcq::continuous::ReplayBuffer synthetic_buffer(const ProblemShape& shape, std::size_t n) {
@@ -181,10 +197,14 @@ int main(int argc, char** argv) {
   std::vector<bcq::continuous::MatmulPrecision> precisions = {bcq::continuous::MatmulPrecision::kFloat32};
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--iterations") && i + 1 < argc) {
-      iterations = std::atoi(argv[++i]);
+      if (!positive_int(argv[++i], iterations)) return bad_number("--iterations", argv[i]);
     } else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) {
       thread_counts.clear();
-      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) thread_counts.push_back(std::atoi(t));
+      for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) {
+        int n = 0;
+        if (!positive_int(t, n)) return bad_number("--threads", t);
+        thread_counts.push_back(n);
+      }
     } else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) {
       device = torch::Device(argv[++i]);
     } else if (!std::strcmp(argv[i], "--no-flush")) {
@@ -192,7 +212,7 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--reference") && i + 1 < argc) {
       reference_path = argv[++i];
     } else if (!std::strcmp(argv[i], "--blocks") && i + 1 < argc) {
-      blocks = std::atoi(argv[++i]);
+      if (!positive_int(argv[++i], blocks)) return bad_number("--blocks", argv[i]);
     } else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
       precisions.clear();
       for (char* t = std::strtok(argv[++i], ","); t; t = std::strtok(nullptr, ",")) {
