@@ -268,6 +268,28 @@ TEST(ReportWrite, MarkdownHtmlAndPlots) {
   EXPECT_EQ(entries, (std::vector<std::string>{"plots", "report.html", "report.md"}));
 }
 
+TEST(ReportWrite, OneSectionPerBatch) {
+  TempDir t;
+  make_run(t.file("runs/a"), config("bcq", 0), "1000,400,10,50,40,1.5\n");
+  // The same file name with other attributes is another batch; its plots get their own names.
+  std::string other = config("bcq", 0);
+  other.replace(other.find("\"steps\": 20000"), 14, "\"steps\": 5000");
+  make_run(t.file("runs/b"), other, "1000,300,10,50,40,1.5\n");
+  const auto files = bcq::reports::write_report(find_runs(t.file("runs")), t.file("out"), {});
+  EXPECT_EQ(files.files, (std::vector<std::string>{"plots/inverted-pendulum-ip-return.svg", "plots/inverted-pendulum-ip-value.svg",
+                                                   "plots/inverted-pendulum-ip-2-return.svg",
+                                                   "plots/inverted-pendulum-ip-2-value.svg", "report.md", "report.html"}));
+  const std::string md = read_file(t.file("out/report.md"));
+  EXPECT_NE(md.find("2 runs on 2 batches"), std::string::npos);
+  const auto first = md.find("## inverted-pendulum - ip.h5 (imitation, 20000 steps, seed 0)");
+  const auto second = md.find("## inverted-pendulum - ip.h5 (imitation, 5000 steps, seed 0)");
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_LT(first, md.find("| a | bcq |"));
+  EXPECT_LT(md.find("| a | bcq |"), second);
+  EXPECT_LT(second, md.find("| b | bcq |"));
+}
+
 TEST(ReportWrite, TablesOnlyWithoutPlots) {
   TempDir t;
   make_runs(t);
