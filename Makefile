@@ -33,7 +33,7 @@ test-slow: build
 bench: build
 	bash scripts/run-benchmarks.sh $(BUILD)
 
-# The README's InvertedPendulum report (~25 min): experiments/inverted-pendulum/report/
+# The README's InvertedPendulum report (~30 min): experiments/inverted-pendulum/report/
 experiment: build
 	bash scripts/experiment-inverted-pendulum.sh experiments/inverted-pendulum $(BUILD)
 

@@ -2,7 +2,7 @@
 # The README's report, end to end: a DDPG expert collects an `imitation` batch on
 # InvertedPendulum, BCQ and its three baselines train on it offline, and `bcq report` compares
 # them (return against the expert's, each critic's estimate against the true return).
-# About 25 minutes on one core. Usage: scripts/experiment-inverted-pendulum.sh [OUT] [BUILD]
+# About 30 minutes on one core. Usage: scripts/experiment-inverted-pendulum.sh [OUT] [BUILD]
 # (OUT default experiments/inverted-pendulum, BUILD default build). Each step resumes: run it
 # again after an interruption and finished steps are skipped, a killed training continues.
 set -euo pipefail
