@@ -221,8 +221,8 @@ std::string value_axis(const std::vector<ValueCurve>& curves) {
   return script + ")\n";
 }
 
-// Runs gnuplot on `script` (written next to the plot); throws InputError with its first
-// message line when it fails or is missing.
+// Runs gnuplot on `script` (written next to the plot); throws InputError with the last line it
+// printed (gnuplot ends an error with `line N: message`) when it fails or is missing.
 void run_gnuplot(const std::string& program, const std::string& script_path, const std::string& log_path,
                  const std::string& svg_path, const std::string& what) {
   const pid_t pid = ::fork();
@@ -250,7 +250,7 @@ void run_gnuplot(const std::string& program, const std::string& script_path, con
     std::ifstream log(log_path);
     std::string line;
     while (std::getline(log, line))
-      if (!line.empty() && line.find_first_not_of(' ') != std::string::npos && message.empty()) message = line;
+      if (line.find_first_not_of(" \t") != std::string::npos) message = line.substr(line.find_first_not_of(" \t"));
   }
   std::error_code ec;
   if (code != 0 || !fs::exists(svg_path) || fs::file_size(svg_path, ec) == 0) {

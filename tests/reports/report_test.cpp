@@ -320,6 +320,19 @@ TEST(ReportWrite, MissingGnuplotLeavesNothing) {
   write_file(t.file("kept/notes.txt"), "mine");
   EXPECT_THROW(bcq::reports::write_report(find_runs(t.file("runs")), t.file("kept"), options), InputError);
   EXPECT_EQ(entries_of(t.file("kept")), std::vector<std::string>{"notes.txt"});
+  // A failing gnuplot: its last line names the problem.
+  write_file(t.file("fake-gnuplot"), "#!/bin/sh\necho '    plot x'\necho '         ^'\necho 'line 3: boom' >&2\nexit 1\n");
+  fs::permissions(t.file("fake-gnuplot"), fs::perms::owner_all);
+  options.gnuplot = t.file("fake-gnuplot");
+  try {
+    bcq::reports::write_report(find_runs(t.file("runs")), t.file("kept"), options);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("gnuplot failed on plots/inverted-pendulum-ip-return.svg: line 3: boom"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(entries_of(t.file("kept")), std::vector<std::string>{"notes.txt"});
 }
 
 TEST(ReportWrite, RunsWithoutEvaluationsAndDivergedRuns) {
