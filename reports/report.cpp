@@ -377,7 +377,8 @@ std::string status_text(const RunRecord& r) {
   if (r.status == "diverged") {
     return "diverged at iteration " + integer(r.status_iteration) + (r.diverged_loss.empty() ? "" : " (" + r.diverged_loss + ")");
   }
-  if (r.status == "running") return "running";
+  // A run killed mid-way still says "running": only its process knows otherwise.
+  if (r.status == "running") return "running or interrupted";
   return r.status;
 }
 

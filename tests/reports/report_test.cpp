@@ -344,7 +344,7 @@ TEST(ReportWrite, RunsWithoutEvaluationsAndDivergedRuns) {
            R"({"status": "diverged", "iteration": 1234, "loss": "critic_loss", "checkpoint_iteration": 1000})");
   bcq::reports::write_report(find_runs(t.file("runs")), t.file("out"), {});
   const std::string md = read_file(t.file("out/report.md"));
-  EXPECT_NE(md.find("| new | bcq | 3 | - | running | no evaluation yet |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| new | bcq | 3 | - | running or interrupted | no evaluation yet |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 1,000 / 3,000 | diverged at iteration 1,234 (critic\\_loss) |"), std::string::npos) << md;
   // Ties for the highest return are all named.
   make_run(t.file("runs/z_bc"), config("bc", 5), "1000,5,0,nan,4,1\n");
