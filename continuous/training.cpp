@@ -102,8 +102,9 @@ std::string eval_csv(const std::vector<EvalRow>& rows) {
   return out.str();
 }
 
-// eval.csv of a run being resumed: every field a whole number ("nan" for a missing estimate);
-// anything else is refused naming the line, as it would otherwise be rewritten as zeros.
+// eval.csv of a run being resumed: every field a number ("nan" for a missing estimate), the
+// iteration a whole one; anything else is refused naming the line, as it would otherwise be
+// rewritten as zeros.
 std::vector<EvalRow> read_eval_csv(const std::string& path) {
   std::vector<EvalRow> rows;
   std::ifstream in(path);
@@ -123,7 +124,9 @@ std::vector<EvalRow> read_eval_csv(const std::string& path) {
       v.push_back(std::strtod(field.c_str(), &end));
       numbers = numbers && !field.empty() && end == field.c_str() + field.size();
     }
-    if (!numbers || v.size() != 6) throw InputError(path + ":" + std::to_string(line_no) + ": malformed row '" + line + "'");
+    if (!numbers || v.size() != 6 || !(v[0] >= 0 && v[0] <= 9e15 && v[0] == std::floor(v[0]))) {
+      throw InputError(path + ":" + std::to_string(line_no) + ": malformed row '" + line + "'");
+    }
     EvalRow r;
     r.iteration = static_cast<int64_t>(v[0]);
     r.mean_return = v[1];

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/core.h>
@@ -124,22 +124,35 @@ std::string series_label(const RunRecord& r) {
 
 std::vector<Group> group_runs(const std::vector<RunRecord>& runs) {
   std::vector<Group> groups;
+  std::vector<std::string> keys;
   for (const auto& r : runs) {
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const Group& g) { return g.env == r.env && g.batch == r.batch; });
-    if (it == groups.end()) {
+    auto at = std::find(keys.begin(), keys.end(), r.batch_key);
+    if (at == keys.end()) {
+      keys.push_back(r.batch_key);
       groups.push_back({r.env, r.batch, "", kNaN, {}, {}});
-      it = groups.end() - 1;
+      at = keys.end() - 1;
     }
-    it->runs.push_back(&r);
-    if (std::isnan(it->behavioural_return)) it->behavioural_return = r.behavioural_return;
+    Group& g = groups[static_cast<size_t>(at - keys.begin())];
+    g.runs.push_back(&r);
+    if (std::isnan(g.behavioural_return)) g.behavioural_return = r.behavioural_return;
   }
-  std::map<std::string, int> used;
+  // Two files with the same name and attributes in different folders: say which is which.
+  std::vector<bool> shared;
+  for (const auto& g : groups) {
+    shared.push_back(std::count_if(groups.begin(), groups.end(), [&](const Group& o) {
+                       return o.env == g.env && o.batch == g.batch;
+                     }) > 1);
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (shared[i] && !groups[i].runs.front()->buffer.empty()) groups[i].batch += " at " + groups[i].runs.front()->buffer;
+  }
+  std::set<std::string> used;
   for (auto& g : groups) {
     std::string batch = g.batch.substr(0, g.batch.find(" ("));
     if (batch.size() > 3 && batch.compare(batch.size() - 3, 3, ".h5") == 0) batch.resize(batch.size() - 3);
-    g.slug = slug(g.env + "-" + batch);
-    if (used[g.slug]++ > 0) g.slug += "-" + std::to_string(used[g.slug]);
+    const std::string base = slug(g.env + "-" + batch);
+    g.slug = base;
+    for (int n = 2; !used.insert(g.slug).second; ++n) g.slug = base + "-" + std::to_string(n);
     for (const RunRecord* r : g.runs) {
       const std::string label = series_label(*r);
       auto it = std::find_if(g.series.begin(), g.series.end(), [&](const Series& s) { return s.label == label; });
@@ -221,10 +234,34 @@ std::string value_axis(const std::vector<ValueCurve>& curves) {
   return script + ")\n";
 }
 
-// Runs gnuplot on `script` (written next to the plot); throws InputError with the last line it
+// The file execvp would run for `program` (searched on PATH unless it names a path); empty when
+// there is none.
+std::string find_program(const std::string& program) {
+  auto runnable = [](const std::string& p) {
+    std::error_code ec;
+    return ::access(p.c_str(), X_OK) == 0 && !fs::is_directory(p, ec);
+  };
+  if (program.find('/') != std::string::npos) return runnable(program) ? program : std::string();
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (runnable(candidate)) return candidate;
+  }
+  return std::string();
+}
+
+// Runs gnuplot on `script` (written next to the plot) with its default settings (-d: a user's
+// ~/.gnuplot could change how the data are read); throws InputError with the last line it
 // printed (gnuplot ends an error with `line N: message`) when it fails or is missing.
 void run_gnuplot(const std::string& program, const std::string& script_path, const std::string& log_path,
                  const std::string& svg_path, const std::string& what) {
+  const std::string file = find_program(program);
+  if (file.empty()) {
+    throw InputError(program + " not found or not executable: the plots need gnuplot (Debian: gnuplot-nox, "
+                     "installed by scripts/install-deps.sh), or pass --no-plots");
+  }
   const pid_t pid = ::fork();
   if (pid < 0) throw InputError(std::string("cannot start gnuplot: ") + std::strerror(errno));
   if (pid == 0) {
@@ -234,17 +271,14 @@ void run_gnuplot(const std::string& program, const std::string& script_path, con
     ::dup2(in, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
-    ::execlp(program.c_str(), program.c_str(), static_cast<char*>(nullptr));
+    ::execl(file.c_str(), program.c_str(), "-d", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (code == 127) {
-    throw InputError(program + " not found: the plots need gnuplot (Debian: gnuplot-nox, installed by "
-                     "scripts/install-deps.sh), or pass --no-plots");
-  }
+  if (code == 126 || code == 127) throw InputError("cannot run " + file + " (exit code " + std::to_string(code) + ")");
   std::string message;
   {
     std::ifstream log(log_path);
@@ -487,6 +521,14 @@ std::string inline_svg(const std::string& path) {
   return svg;
 }
 
+// The runs that have evaluated at least once (a seed just started would empty every curve).
+std::vector<const RunRecord*> evaluated(const std::vector<const RunRecord*>& runs) {
+  std::vector<const RunRecord*> out;
+  for (const RunRecord* r : runs)
+    if (!r->evals.empty()) out.push_back(r);
+  return out;
+}
+
 // The evaluation of every run at `iteration`; empty unless each of them has one.
 std::vector<const EvalPoint*> evaluations_at(const std::vector<const RunRecord*>& runs, int64_t iteration) {
   std::vector<const EvalPoint*> at;
@@ -523,9 +565,10 @@ RunSummary summarize(const RunRecord& run) {
   return s;
 }
 
-ReturnCurve return_curve(const std::string& label, const std::vector<const RunRecord*>& runs) {
+ReturnCurve return_curve(const std::string& label, const std::vector<const RunRecord*>& all_runs) {
   ReturnCurve c;
   c.label = label;
+  const auto runs = evaluated(all_runs);
   c.runs = static_cast<int>(runs.size());
   if (runs.empty()) return c;
   for (const auto& e : runs.front()->evals) {
@@ -547,9 +590,10 @@ ReturnCurve return_curve(const std::string& label, const std::vector<const RunRe
   return c;
 }
 
-ValueCurve value_curve(const std::string& label, const std::vector<const RunRecord*>& runs) {
+ValueCurve value_curve(const std::string& label, const std::vector<const RunRecord*>& all_runs) {
   ValueCurve c;
   c.label = label;
+  const auto runs = evaluated(all_runs);
   c.runs = static_cast<int>(runs.size());
   if (runs.empty()) return c;
   for (const auto& e : runs.front()->evals) {
@@ -573,14 +617,23 @@ ReportFiles write_report(const std::vector<RunRecord>& runs, const std::string& 
                          const ReportOptions& options) {
   if (runs.empty()) throw InputError("no runs to report");
   std::error_code ec;
-  const bool existed = fs::exists(out_dir, ec);
-  if (existed && !fs::is_directory(out_dir, ec)) throw InputError(out_dir + ": exists and is not a folder");
+  if (fs::exists(out_dir, ec) && !fs::is_directory(out_dir, ec)) {
+    throw InputError(out_dir + ": exists and is not a folder");
+  }
+  // The topmost folder this call creates (-o a/b/c with only a existing: a/b), removed again
+  // on failure.
+  fs::path created;
+  for (fs::path p = fs::absolute(out_dir).lexically_normal(); !p.empty() && !fs::exists(p, ec);
+       p = p.parent_path()) {
+    created = p;
+    if (p == p.parent_path()) break;
+  }
   fs::create_directories(out_dir, ec);
   if (ec) throw InputError("cannot create " + out_dir + ": " + ec.message());
   std::string work = out_dir + "/.bcq-report.XXXXXX";
   if (!::mkdtemp(work.data())) {
     const int err = errno;
-    if (!existed) remove_quietly(out_dir);
+    if (!created.empty()) remove_quietly(created.string());
     throw InputError("cannot write in " + out_dir + ": " + std::strerror(err));
   }
   ReportFiles result;
@@ -656,11 +709,11 @@ ReportFiles write_report(const std::vector<RunRecord>& runs, const std::string& 
     }
   } catch (const fs::filesystem_error& e) {
     remove_quietly(work);
-    if (!existed) remove_quietly(out_dir);
+    if (!created.empty()) remove_quietly(created.string());
     throw InputError(std::string("cannot write the report: ") + e.what());
   } catch (...) {
     remove_quietly(work);
-    if (!existed) remove_quietly(out_dir);
+    if (!created.empty()) remove_quietly(created.string());
     throw;
   }
   remove_quietly(work);

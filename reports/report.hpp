@@ -31,10 +31,11 @@ struct RunSummary {
 
 RunSummary summarize(const RunRecord& run);
 
-/// The return curve of one algorithm (and precision) on one batch, over its runs (seeds).
+/// The return curve of one algorithm (and precision) on one batch, over its runs (seeds) that
+/// have evaluated at least once.
 struct ReturnCurve {
   std::string label;               ///< "bcq", "bcq (bf16)", ...
-  int runs = 0;                    ///< seeds averaged
+  int runs = 0;                    ///< seeds averaged (runs with no evaluation yet left out)
   std::vector<int64_t> iteration;  ///< iterations every run of the curve evaluated at
   std::vector<double> mean;        ///< mean return over the runs
   std::vector<double> spread;      ///< std over the runs (n - 1); over the episodes for one run

@@ -31,6 +31,8 @@ struct RunRecord {
   /// Where the batch came from: the buffer's file name and its attributes (kind, steps, seed),
   /// or the concurrent behavioural agent; runs on the same batch share it.
   std::string batch;
+  std::string batch_key;  ///< equal for runs on the same batch (environment, file, attributes)
+  std::string buffer;     ///< the buffer's path as config.json records it (empty: concurrent)
   double behavioural_return = 0;  ///< NaN when the buffer does not record it
   std::string status;     ///< "completed", "running", "diverged" or "unknown" (no status.json)
   int64_t status_iteration = -1;

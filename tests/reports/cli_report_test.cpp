@@ -2,6 +2,7 @@
 // exit code 2, one stderr line naming the file, and no report folder left behind.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "tests/test_util.hpp"
@@ -74,9 +75,33 @@ TEST(CliReport, BadInputExitsTwoWithOneLineAndNoOutput) {
     EXPECT_FALSE(fs::exists(t.file("rep"))) << c.message;
   }
   make_run(t.file("runs/a"), "1000,300,12,400,250,2\n");
+  make_run(t.file("typed/a"), "1000,300,12,400,250,2\n");
+  write_file(t.file("typed/a/status.json"), R"({"status": 3})");
+  const auto typed = run_bcq({"report", "--runs", t.file("typed"), "-o", t.file("rep")}, t.path());
+  EXPECT_EQ(typed.exit_code, 2);
+  EXPECT_NE(typed.err.find(t.file("typed/a/status.json") + ": missing or non-string \"status\""), std::string::npos)
+      << typed.err;
   const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("a_file")}, t.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(t.file("a_file") + ": exists and is not a folder"), std::string::npos) << r.err;
+}
+
+// gnuplot failing half way through the report (a stand-in first on PATH): exit 2 with gnuplot's
+// own message, and neither the report folder nor the folders created for it are left.
+TEST(CliReport, FailingGnuplotLeavesNothing) {
+  TempDir t;
+  make_run(t.file("runs/a"), "1000,300,12,400,250,2\n");
+  fs::create_directories(t.file("bin"));
+  write_file(t.file("bin/gnuplot"), "#!/bin/sh\ncat > /dev/null\necho 'line 7: all out of ink' >&2\nexit 1\n");
+  fs::permissions(t.file("bin/gnuplot"), fs::perms::owner_all);
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (t.file("bin") + ":" + saved).c_str(), 1);
+  const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("new/deeper/rep")}, t.path());
+  ::setenv("PATH", saved.c_str(), 1);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("gnuplot failed on plots/hopper-h-return.svg: line 7: all out of ink"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(t.file("new")));
 }
 
 }  // namespace

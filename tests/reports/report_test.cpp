@@ -68,6 +68,13 @@ TEST(ReportEvalCsv, ParsesRowsAndMissingEstimates) {
   EXPECT_DOUBLE_EQ(points[1].wall_seconds, 9);
 }
 
+TEST(ReportEvalCsv, TinyValuesAreNumbers) {
+  const auto points = parse_eval_csv(kHeader + "1000,1e-310,0,1e-320,4,5\n", "F");
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_GT(points[0].mean_return, 0);
+  EXPECT_LT(points[0].mean_return, 1e-300);
+}
+
 TEST(ReportEvalCsv, RefusesMalformedFilesNamingTheLine) {
   struct Case {
     std::string content, message;
@@ -78,6 +85,7 @@ TEST(ReportEvalCsv, RefusesMalformedFilesNamingTheLine) {
       {kHeader + "1000,1,2,3,4\n", "F:2: 5 fields, expected 6"},
       {kHeader + "1000,1,2,3,4,5,6\n", "F:2: 7 fields"},
       {kHeader + "1000,1,2,3,4,5\n2000,abc,2,3,4,5\n", "F:3: mean_return 'abc' is not a number"},
+      {kHeader + "1000,1e999,2,3,4,5\n", "F:2: mean_return '1e999' is not a number"},
       {kHeader + "1000,1,2,3,4,\n", "F:2: wall_seconds '' is not a number"},
       {kHeader + "1000,nan,2,3,4,5\n", "F:2: mean_return is not finite"},
       {kHeader + "1000,1,inf,3,4,5\n", "F:2: std_return is not finite"},
@@ -125,10 +133,13 @@ TEST(ReportRuns, FindsRunFoldersAndReadsThem) {
   EXPECT_TRUE(d.evals.empty());
   EXPECT_EQ(d.precision, "fp32");  // runs written before --precision existed
 
-  // A single run folder is a run too.
-  const auto one = find_runs(t.file("runs/ddpg"));
-  ASSERT_EQ(one.size(), 1u);
-  EXPECT_EQ(one[0].name, "ddpg");
+  // A single run folder is a run too, named by its folder however it is written.
+  for (const std::string& path : {t.file("runs/ddpg"), t.file("runs/ddpg/"), t.file("runs/ddpg/.")}) {
+    const auto one = find_runs(path);
+    ASSERT_EQ(one.size(), 1u);
+    EXPECT_EQ(one[0].name, "ddpg") << path;
+  }
+  EXPECT_EQ(find_runs(t.file("runs/"))[1].name, "bcq_s0");
 }
 
 TEST(ReportRuns, RefusesBadFolders) {
@@ -146,12 +157,28 @@ TEST(ReportRuns, RefusesBadFolders) {
   make_run(t.file("c/run"), "{not json", "");
   make_run(t.file("d/run"), config("bcq", 0), "1000,1,2,3,4\n");
   make_run(t.file("e/run"), config("bcq", 0), "", "[1, 2]");
+  auto with = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  };
+  make_run(t.file("f/run"), with(config("bcq", 0), "\"precision\": \"fp32\"", "\"precision\": null"), "");
+  make_run(t.file("g/run"), with(config("bcq", 0), "\"concurrent\": false", "\"concurrent\": 1"), "");
+  make_run(t.file("h/run"), with(config("bcq", 0), "\"format\": \"bcq-run/1\"", "\"format\": 1"), "");
+  make_run(t.file("i/run"), with(config("bcq", 0), "\"seed\": 0, \"precision\"", "\"seed\": -1, \"precision\""), "");
+  make_run(t.file("j/run"), with(config("bcq", 0), "\"buffer\": \"/data/ip.h5\"", "\"buffer\": null"), "");
+  make_run(t.file("k/run"), with(config("bcq", 0), "\"buffer_attributes\": {", "\"buffer_attributes\": 5, \"x\": {"), "");
   const std::pair<const char*, const char*> cases[] = {
       {"a", "a/run/config.json: \"format\" is not \"bcq-run/1\""},
       {"b", "b/run/config.json: missing or non-string \"algo\""},
       {"c", "c/run/config.json: not a JSON object"},
       {"d", "d/run/eval.csv:2: 5 fields"},
-      {"e", "e/run/status.json: not a JSON object"}};
+      {"e", "e/run/status.json: not a JSON object"},
+      {"f", "f/run/config.json: \"precision\" is not a string"},
+      {"g", "g/run/config.json: \"concurrent\" is not true or false"},
+      {"h", "h/run/config.json: \"format\" is not a string"},
+      {"i", "i/run/config.json: missing or not a non-negative integer \"seed\""},
+      {"j", "j/run/config.json: \"buffer\" is not a string"},
+      {"k", "k/run/config.json: \"buffer_attributes\" is not an object"}};
   for (const auto& [dir, message] : cases) {
     try {
       find_runs(t.file(dir));
@@ -202,6 +229,14 @@ TEST(ReportCurves, MeanAndSpreadOverSeedsAtSharedIterations) {
   ASSERT_EQ(mixed.iteration.size(), 2u);
   EXPECT_EQ(mixed.iteration[1], 3000);
   EXPECT_DOUBLE_EQ(mixed.mean[1], (800 + 820) / 2.0);
+
+  // A seed that has not evaluated yet is left out instead of emptying the curve.
+  bcq::reports::RunRecord fresh = runs[1];
+  fresh.evals.clear();
+  const auto with_fresh = bcq::reports::return_curve("bcq", {&runs[1], &fresh, &runs[2]});
+  EXPECT_EQ(with_fresh.runs, 2);
+  EXPECT_EQ(with_fresh.mean, c.mean);
+  EXPECT_EQ(bcq::reports::value_curve("bcq", {&fresh, &runs[1]}).iteration.size(), 3u);
 
   const auto v = bcq::reports::value_curve("bcq", {&runs[1], &runs[2]});
   ASSERT_EQ(v.iteration.size(), 3u);
@@ -290,6 +325,28 @@ TEST(ReportWrite, OneSectionPerBatch) {
   EXPECT_LT(second, md.find("| b | bcq |"));
 }
 
+TEST(ReportWrite, PlotNamesNeverCollide) {
+  TempDir t;
+  auto with = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find(from), from.size(), to);
+    return text;
+  };
+  // ip.h5 twice (other steps), then ip-2.h5, whose own name is what the second would get.
+  make_run(t.file("runs/a"), config("bcq", 0), "1000,400,10,50,40,1.5\n");
+  make_run(t.file("runs/b"), with(config("bcq", 0), "\"steps\": 20000", "\"steps\": 5000"), "1000,300,10,50,40,1.5\n");
+  make_run(t.file("runs/c"), with(config("bcq", 0), "/data/ip.h5", "/data/ip-2.h5"), "1000,200,10,50,40,1.5\n");
+  // The same name and attributes in another folder: another batch, told apart by its path.
+  make_run(t.file("runs/d"), with(config("bcq", 0), "/data/ip.h5", "/other/ip.h5"), "1000,100,10,50,40,1.5\n");
+  const auto files = bcq::reports::write_report(find_runs(t.file("runs")), t.file("out"), {});
+  EXPECT_EQ(files.files.size(), 10u);
+  for (const auto& f : files.files) EXPECT_TRUE(fs::exists(t.file("out/" + f))) << f;
+  const std::string md = read_file(t.file("out/report.md"));
+  EXPECT_NE(md.find("4 runs on 4 batches"), std::string::npos);
+  EXPECT_NE(md.find("## inverted-pendulum - ip.h5 (imitation, 20000 steps, seed 0) at /data/ip.h5\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("## inverted-pendulum - ip.h5 (imitation, 20000 steps, seed 0) at /other/ip.h5\n"), std::string::npos);
+  EXPECT_NE(md.find("## inverted-pendulum - ip-2.h5 (imitation, 20000 steps, seed 0)\n"), std::string::npos);
+}
+
 TEST(ReportWrite, TablesOnlyWithoutPlots) {
   TempDir t;
   make_runs(t);
@@ -315,6 +372,9 @@ TEST(ReportWrite, MissingGnuplotLeavesNothing) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/gnuplot not found"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(t.file("out")));
+  // Folders it had to create on the way are removed too.
+  EXPECT_THROW(bcq::reports::write_report(find_runs(t.file("runs")), t.file("x/y/z"), options), InputError);
+  EXPECT_FALSE(fs::exists(t.file("x")));
   // An existing folder keeps what it had, and only that.
   fs::create_directories(t.file("kept"));
   write_file(t.file("kept/notes.txt"), "mine");
