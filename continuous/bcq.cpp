@@ -126,16 +126,17 @@ Losses BcqAgent::train_step(const Batch& batch) {
 
 namespace {
 
+// The two column blocks of W are copied (a column block is not contiguous); the bias is the
+// parameter itself: selection only reads it, and a change of weights rebuilds the layout.
 SplitInputLayer split_input(const torch::nn::Linear& layer, int64_t state_dim) {
   auto w = layer->weight.detach();
   return {w.narrow(1, 0, state_dim).contiguous(),
-          w.narrow(1, state_dim, w.size(1) - state_dim).t().contiguous(),
-          layer->bias.detach().clone()};
+          w.narrow(1, state_dim, w.size(1) - state_dim).t().contiguous(), layer->bias.detach()};
 }
 
+// The parameters themselves, but for a weight converted to another type (bfloat16).
 DenseLayer dense(const torch::nn::Linear& layer, torch::ScalarType weight_type) {
-  return {layer->weight.detach().to(weight_type, /*non_blocking=*/false, /*copy=*/true),
-          layer->bias.detach().clone()};
+  return {layer->weight.detach().to(weight_type), layer->bias.detach()};
 }
 
 bool plain_cpu_float(const torch::Tensor& t) {

@@ -57,7 +57,8 @@ struct DenseLayer {
 };
 
 /// The networks that action selection (Eq. 11) runs, laid out for it: the decoder of G_omega,
-/// the perturbation model xi_phi and Q1. Built from BcqNetworks (all tensors contiguous copies).
+/// the perturbation model xi_phi and Q1. Built from BcqNetworks: the split input weights and
+/// bfloat16 hidden weights are copies, every other tensor is the parameter itself (read only).
 /// Selection computes each input layer as (W_s s + b) once per state plus x_1 W_x[:, 1] + ...
 /// term by term per sample (continuous/selection_kernels.hpp), every other layer as a product
 /// and then + b; the exported TorchScript policy holds these tensors and runs the same

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
+#include "common/eval_csv.hpp"
 #include "common/error.hpp"
 #include "continuous/agent.hpp"
 #include "continuous/baselines.hpp"
@@ -83,60 +84,13 @@ std::vector<double> to_action(const torch::Tensor& a) {
 
 std::vector<float> to_floats(const std::vector<double>& v) { return {v.begin(), v.end()}; }
 
-struct EvalRow {
-  int64_t iteration = 0;
-  double mean_return = 0, std_return = 0, q_estimate = 0, true_discounted = 0, wall = 0;
-};
-
-constexpr const char* kEvalHeader =
-    "iteration,mean_return,std_return,q_estimate,true_discounted_return,wall_seconds";
-
-std::string eval_csv(const std::vector<EvalRow>& rows) {
-  std::ostringstream out;
-  out << kEvalHeader << "\n";
-  out.precision(9);
-  for (const auto& r : rows) {
-    out << r.iteration << "," << r.mean_return << "," << r.std_return << "," << r.q_estimate
-        << "," << r.true_discounted << "," << r.wall << "\n";
-  }
-  return out.str();
-}
-
-// eval.csv of a run being resumed: every field a number ("nan" for a missing estimate), the
-// iteration a whole one; anything else is refused naming the line, as it would otherwise be
-// rewritten as zeros.
+// eval.csv of a run being resumed (common/eval_csv.hpp): a damaged file is refused naming its
+// line, as it would otherwise be rewritten; a missing or empty one has no rows yet.
 std::vector<EvalRow> read_eval_csv(const std::string& path) {
-  std::vector<EvalRow> rows;
-  std::ifstream in(path);
-  std::string line;
-  if (!std::getline(in, line)) return rows;
-  if (line != kEvalHeader) throw InputError(path + ":1: header is not '" + kEvalHeader + "'");
-  int64_t line_no = 1;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    std::istringstream ls(line);
-    std::string field;
-    std::vector<double> v;
-    bool numbers = true;
-    while (std::getline(ls, field, ',')) {
-      char* end = nullptr;
-      v.push_back(std::strtod(field.c_str(), &end));
-      numbers = numbers && !field.empty() && end == field.c_str() + field.size();
-    }
-    if (!numbers || v.size() != 6 || !(v[0] >= 0 && v[0] <= 9e15 && v[0] == std::floor(v[0]))) {
-      throw InputError(path + ":" + std::to_string(line_no) + ": malformed row '" + line + "'");
-    }
-    EvalRow r;
-    r.iteration = static_cast<int64_t>(v[0]);
-    r.mean_return = v[1];
-    r.std_return = v[2];
-    r.q_estimate = v[3];
-    r.true_discounted = v[4];
-    r.wall = v[5];
-    rows.push_back(r);
-  }
-  return rows;
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str().empty() ? std::vector<EvalRow>{} : parse_eval_csv(text.str(), path);
 }
 
 // Runs `episodes` episodes from reset(seed + i); returns the row (without iteration / wall).
@@ -413,7 +367,7 @@ TrainResult train(const TrainOptions& opt) {
     }
     rows = read_eval_csv(opt.out_dir + "/eval.csv");
     while (!rows.empty() && rows.back().iteration > start) rows.pop_back();
-    write_file_atomic(opt.out_dir + "/eval.csv", eval_csv(rows));
+    write_file_atomic(opt.out_dir + "/eval.csv", format_eval_csv(rows));
   } else if (fs::exists(ckpt)) {
     throw InputError(opt.out_dir + " already holds a run (checkpoint.pt); use --resume or another --out");
   }
@@ -468,7 +422,7 @@ TrainResult train(const TrainOptions& opt) {
   result.final_mean_return = rows.empty() ? std::numeric_limits<double>::quiet_NaN() : rows.back().mean_return;
   const double discount = 0.99;
   const auto t0 = Clock::now();
-  const double wall_before = rows.empty() ? 0.0 : rows.back().wall;
+  const double wall_before = rows.empty() ? 0.0 : rows.back().wall_seconds;
   const bool progress = opt.progress;
   auto progress_head = [&](int64_t done) {
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -500,9 +454,9 @@ TrainResult train(const TrainOptions& opt) {
     if ((it + 1) % opt.eval_every == 0 || it + 1 == opt.iterations) {
       EvalRow row = evaluate_agent(*agent, *eval_env, opt.eval_episodes, opt.seed + 100, discount);
       row.iteration = it + 1;
-      row.wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
+      row.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
       rows.push_back(row);
-      write_file_atomic(opt.out_dir + "/eval.csv", eval_csv(rows));
+      write_file_atomic(opt.out_dir + "/eval.csv", format_eval_csv(rows));
       write_checkpoint(it + 1);
       result.checkpoint_iteration = it + 1;
       result.final_mean_return = row.mean_return;

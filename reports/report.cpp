@@ -169,13 +169,6 @@ std::vector<Group> group_runs(const std::vector<RunRecord>& runs) {
   return groups;
 }
 
-bool has_critic(const Series& s) {
-  for (const RunRecord* r : s.runs)
-    for (const auto& e : r->evals)
-      if (std::isfinite(e.q_estimate)) return true;
-  return false;
-}
-
 // ---- gnuplot ----
 
 // The same algorithm has the same colour in every plot; a second precision gets a lighter one.
@@ -208,6 +201,15 @@ std::string plot_header(const std::string& svg_path, const std::string& title, c
       "set grid lc rgb '#dddddd'\nset border lc rgb '#555555'\n"
       "set format x '%.0f'\n",
       gnuplot_string(svg_path), gnuplot_string(title), gnuplot_string(ylabel));
+}
+
+// `plot item, item, ...` followed by the inline data blocks the items read ('-').
+std::string plot_command(const std::vector<std::string>& items, const std::vector<std::string>& data) {
+  std::string out = "plot ";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", \\\n     " : "") + items[i];
+  out += "\n";
+  for (const auto& d : data) out += d;
+  return out;
 }
 
 // A symmetric log scale (sign(y) log10(1 + |y|)) when the values span orders of magnitude past
@@ -255,13 +257,8 @@ std::string find_program(const std::string& program) {
 // Runs gnuplot on `script` (written next to the plot) with its default settings (-d: a user's
 // ~/.gnuplot could change how the data are read); throws InputError with the last line it
 // printed (gnuplot ends an error with `line N: message`) when it fails or is missing.
-void run_gnuplot(const std::string& program, const std::string& script_path, const std::string& log_path,
+void run_gnuplot(const std::string& file, const std::string& script_path, const std::string& log_path,
                  const std::string& svg_path, const std::string& what) {
-  const std::string file = find_program(program);
-  if (file.empty()) {
-    throw InputError(program + " not found or not executable: the plots need gnuplot (Debian: gnuplot-nox, "
-                     "installed by scripts/install-deps.sh), or pass --no-plots");
-  }
   const pid_t pid = ::fork();
   if (pid < 0) throw InputError(std::string("cannot start gnuplot: ") + std::strerror(errno));
   if (pid == 0) {
@@ -271,7 +268,7 @@ void run_gnuplot(const std::string& program, const std::string& script_path, con
     ::dup2(in, 0);
     ::dup2(log, 1);
     ::dup2(log, 2);
-    ::execl(file.c_str(), program.c_str(), "-d", static_cast<char*>(nullptr));
+    ::execl(file.c_str(), file.c_str(), "-d", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   int status = 0;
@@ -292,11 +289,11 @@ void run_gnuplot(const std::string& program, const std::string& script_path, con
   }
 }
 
-void draw(const std::string& program, const std::string& work, const std::string& name,
+void draw(const std::string& gnuplot, const std::string& work, const std::string& name,
           const std::string& script) {
   const std::string gp = work + "/" + name + ".gp";
   write_file_atomic(gp, script);
-  run_gnuplot(program, gp, work + "/" + name + ".log", work + "/plots/" + name + ".svg", "plots/" + name + ".svg");
+  run_gnuplot(gnuplot, gp, work + "/" + name + ".log", work + "/plots/" + name + ".svg", "plots/" + name + ".svg");
   fs::remove(gp);
   fs::remove(work + "/" + name + ".log");
 }
@@ -330,19 +327,14 @@ std::string return_plot(const Group& g, const std::string& svg_path) {
     items.push_back(fmt::format("{:.9g} with lines dt 2 lw 2 lc rgb '#333333' title 'behavioural'", g.behavioural_return));
   }
   if (items.empty()) return "";
-  script += "plot ";
-  for (size_t i = 0; i < items.size(); ++i) script += (i ? ", \\\n     " : "") + items[i];
-  script += "\n";
-  for (const auto& d : data) script += d;
-  return script;
+  return script + plot_command(items, data);
 }
 
 std::string value_plot(const Group& g, const std::string& svg_path) {
   std::vector<ValueCurve> curves;
   std::vector<size_t> colours;
   for (size_t i = 0; i < g.series.size(); ++i) {
-    if (!has_critic(g.series[i])) continue;
-    auto c = value_curve(g.series[i].label, g.series[i].runs);
+    auto c = value_curve(g.series[i].label, g.series[i].runs);  // empty without a critic
     if (c.iteration.empty()) continue;
     curves.push_back(std::move(c));
     colours.push_back(i);
@@ -365,11 +357,7 @@ std::string value_plot(const Group& g, const std::string& svg_path) {
     append_points(block, c.iteration, c.truth);
     data.push_back(block);
   }
-  script += "plot ";
-  for (size_t i = 0; i < items.size(); ++i) script += (i ? ", \\\n     " : "") + items[i];
-  script += "\n";
-  for (const auto& d : data) script += d;
-  return script;
+  return script + plot_command(items, data);
 }
 
 // ---- document ----
@@ -448,6 +436,7 @@ std::vector<std::string> findings(const Group& g) {
   std::vector<std::string> out;
   std::vector<const RunRecord*> best;
   const RunRecord* over = nullptr;
+  RunSummary over_summary;
   double best_return = -std::numeric_limits<double>::infinity(), largest_gap = 0;
   for (const RunRecord* r : g.runs) {
     const auto s = summarize(*r);
@@ -460,6 +449,7 @@ std::vector<std::string> findings(const Group& g) {
     if (!std::isnan(s.value_gap) && s.value_gap > largest_gap) {
       largest_gap = s.value_gap;
       over = r;
+      over_summary = s;
     }
   }
   if (!best.empty()) {
@@ -475,7 +465,7 @@ std::vector<std::string> findings(const Group& g) {
     out.push_back(line + ".");
   }
   if (over) {
-    const auto s = summarize(*over);
+    const auto& s = over_summary;
     out.push_back(fmt::format(
         "Largest overestimate: {} ({}, seed {}) estimates {} for the start states, whose true discounted return "
         "was {}.",
@@ -521,23 +511,25 @@ std::string inline_svg(const std::string& path) {
   return svg;
 }
 
-// The runs that have evaluated at least once (a seed just started would empty every curve).
-std::vector<const RunRecord*> evaluated(const std::vector<const RunRecord*>& runs) {
-  std::vector<const RunRecord*> out;
-  for (const RunRecord* r : runs)
-    if (!r->evals.empty()) out.push_back(r);
-  return out;
-}
-
-// The evaluation of every run at `iteration`; empty unless each of them has one.
-std::vector<const EvalPoint*> evaluations_at(const std::vector<const RunRecord*>& runs, int64_t iteration) {
-  std::vector<const EvalPoint*> at;
-  for (const RunRecord* r : runs) {
-    auto it = std::find_if(r->evals.begin(), r->evals.end(), [&](const EvalPoint& p) { return p.iteration == iteration; });
-    if (it == r->evals.end()) return {};
-    at.push_back(&*it);
+// Calls f(iteration, evaluations) for each iteration at which every run that has evaluated
+// at least once has an evaluation (a seed just started would otherwise empty every curve), in
+// order; returns how many runs that is.
+template <typename F>
+int for_each_shared_evaluation(const std::vector<const RunRecord*>& all_runs, F f) {
+  std::vector<const RunRecord*> runs;
+  for (const RunRecord* r : all_runs)
+    if (!r->evals.empty()) runs.push_back(r);
+  if (runs.empty()) return 0;
+  for (const auto& e : runs.front()->evals) {
+    std::vector<const EvalPoint*> at;
+    for (const RunRecord* r : runs) {
+      auto it = std::find_if(r->evals.begin(), r->evals.end(), [&](const EvalPoint& p) { return p.iteration == e.iteration; });
+      if (it == r->evals.end()) break;
+      at.push_back(&*it);
+    }
+    if (at.size() == runs.size()) f(e.iteration, at);
   }
-  return at;
+  return static_cast<int>(runs.size());
 }
 
 void remove_quietly(const std::string& path) {
@@ -568,12 +560,7 @@ RunSummary summarize(const RunRecord& run) {
 ReturnCurve return_curve(const std::string& label, const std::vector<const RunRecord*>& all_runs) {
   ReturnCurve c;
   c.label = label;
-  const auto runs = evaluated(all_runs);
-  c.runs = static_cast<int>(runs.size());
-  if (runs.empty()) return c;
-  for (const auto& e : runs.front()->evals) {
-    const auto at = evaluations_at(runs, e.iteration);
-    if (at.empty()) continue;
+  c.runs = for_each_shared_evaluation(all_runs, [&](int64_t iteration, const std::vector<const EvalPoint*>& at) {
     double mean = 0;
     for (const auto* p : at) mean += p->mean_return;
     mean /= static_cast<double>(at.size());
@@ -583,39 +570,39 @@ ReturnCurve return_curve(const std::string& label, const std::vector<const RunRe
       for (const auto* p : at) ss += (p->mean_return - mean) * (p->mean_return - mean);
       spread = std::sqrt(ss / static_cast<double>(at.size() - 1));
     }
-    c.iteration.push_back(e.iteration);
+    c.iteration.push_back(iteration);
     c.mean.push_back(mean);
     c.spread.push_back(spread);
-  }
+  });
   return c;
 }
 
 ValueCurve value_curve(const std::string& label, const std::vector<const RunRecord*>& all_runs) {
   ValueCurve c;
   c.label = label;
-  const auto runs = evaluated(all_runs);
-  c.runs = static_cast<int>(runs.size());
-  if (runs.empty()) return c;
-  for (const auto& e : runs.front()->evals) {
-    const auto at = evaluations_at(runs, e.iteration);
-    if (at.empty() || std::any_of(at.begin(), at.end(), [](const EvalPoint* p) { return !std::isfinite(p->q_estimate); })) {
-      continue;
-    }
+  c.runs = for_each_shared_evaluation(all_runs, [&](int64_t iteration, const std::vector<const EvalPoint*>& at) {
     double estimate = 0, truth = 0;
     for (const auto* p : at) {
+      if (!std::isfinite(p->q_estimate)) return;
       estimate += p->q_estimate;
       truth += p->true_discounted;
     }
-    c.iteration.push_back(e.iteration);
+    c.iteration.push_back(iteration);
     c.estimate.push_back(estimate / static_cast<double>(at.size()));
     c.truth.push_back(truth / static_cast<double>(at.size()));
-  }
+  });
   return c;
 }
 
 ReportFiles write_report(const std::vector<RunRecord>& runs, const std::string& out_dir,
                          const ReportOptions& options) {
   if (runs.empty()) throw InputError("no runs to report");
+  // Looked up once, before anything is written.
+  const std::string gnuplot = options.plots ? find_program(options.gnuplot) : std::string();
+  if (options.plots && gnuplot.empty()) {
+    throw InputError(options.gnuplot + " not found or not executable: the plots need gnuplot (Debian: "
+                     "gnuplot-nox, installed by scripts/install-deps.sh), or pass --no-plots");
+  }
   std::error_code ec;
   if (fs::exists(out_dir, ec) && !fs::is_directory(out_dir, ec)) {
     throw InputError(out_dir + ": exists and is not a folder");
@@ -688,7 +675,7 @@ ReportFiles write_report(const std::vector<RunRecord>& runs, const std::string& 
            "return actually obtained from them (dashed): the gap is the extrapolation error."}};
       for (const auto& p : plots) {
         if (p.script.empty()) continue;
-        draw(options.gnuplot, work, p.name, p.script);
+        draw(gnuplot, work, p.name, p.script);
         result.files.push_back("plots/" + p.name + ".svg");
         md += "\n![" + md_escape(p.caption) + "](plots/" + p.name + ".svg)\n\n" + md_escape(p.caption) + "\n";
         html += "<figure>\n" + inline_svg(work + "/plots/" + p.name + ".svg") + "<figcaption>" +

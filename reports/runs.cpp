@@ -10,6 +10,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include <nlohmann/json.hpp>
+
 #include "common/error.hpp"
 
 namespace bcq::reports {
@@ -18,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kEvalHeader =
-    "iteration,mean_return,std_return,q_estimate,true_discounted_return,wall_seconds";
-constexpr const char* kEvalColumns[] = {"iteration", "mean_return", "std_return",
-                                        "q_estimate", "true_discounted_return", "wall_seconds"};
-
 bool read_text(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -30,17 +27,6 @@ bool read_text(const std::string& path, std::string& out) {
   buf << in.rdbuf();
   out = buf.str();
   return !in.bad();
-}
-
-// A whole field as a double ("nan" and "inf" included); false when anything is left over.
-bool parse_number(const std::string& field, double& value) {
-  if (field.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  value = std::strtod(field.c_str(), &end);
-  // ERANGE on underflow (1e-310) still gives the nearest value; only overflow is refused.
-  const bool overflow = errno == ERANGE && std::fabs(value) == HUGE_VAL;
-  return end == field.c_str() + field.size() && !overflow;
 }
 
 nlohmann::json read_json(const std::string& path) {
@@ -113,61 +99,12 @@ std::string describe_batch(const std::string& buffer, const nlohmann::json& attr
 
 }  // namespace
 
-std::vector<EvalPoint> parse_eval_csv(const std::string& content, const std::string& where) {
-  std::vector<EvalPoint> points;
-  std::istringstream in(content);
-  std::string line;
-  int64_t line_no = 0;
-  if (!std::getline(in, line)) throw InputError(where + ": empty (expected the header " + kEvalHeader + ")");
-  ++line_no;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line != kEvalHeader) {
-    throw InputError(where + ":1: header is '" + line + "', expected '" + kEvalHeader + "'");
-  }
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const std::string at = where + ":" + std::to_string(line_no);
-    std::vector<std::string> fields;
-    std::string field;
-    std::istringstream ls(line);
-    while (std::getline(ls, field, ',')) fields.push_back(field);
-    if (line.back() == ',') fields.emplace_back();
-    if (fields.size() != 6) {
-      throw InputError(at + ": " + std::to_string(fields.size()) + " fields, expected 6");
-    }
-    double v[6];
-    for (int c = 0; c < 6; ++c) {
-      if (!parse_number(fields[c], v[c])) {
-        throw InputError(at + ": " + kEvalColumns[c] + " '" + fields[c] + "' is not a number");
-      }
-    }
-    // Only the value estimate may be missing (NaN: bc, vae-bc) or unbounded (a diverging critic).
-    for (int c : {0, 1, 2, 4, 5}) {
-      if (!std::isfinite(v[c])) throw InputError(at + ": " + kEvalColumns[c] + " is not finite");
-    }
-    if (v[0] < 0 || v[0] != std::floor(v[0]) || v[0] > 9e15) {
-      throw InputError(at + ": iteration '" + fields[0] + "' is not a non-negative integer");
-    }
-    EvalPoint p{static_cast<int64_t>(v[0]), v[1], v[2], v[3], v[4], v[5]};
-    if (p.std_return < 0) throw InputError(at + ": std_return is negative");
-    if (!points.empty() && p.iteration <= points.back().iteration) {
-      throw InputError(at + ": iteration " + std::to_string(p.iteration) +
-                       " does not follow " + std::to_string(points.back().iteration));
-    }
-    points.push_back(p);
-  }
-  return points;
-}
-
 RunRecord load_run(const std::string& dir, const std::string& name) {
   RunRecord run;
   run.dir = dir;
   run.name = name;
   const std::string config_path = dir + "/config.json";
-  run.config = read_json(config_path);
-  const auto& c = run.config;
+  const auto c = read_json(config_path);
   if (optional_string(c, "format", "", config_path) != "bcq-run/1") {
     throw InputError(config_path + ": \"format\" is not \"bcq-run/1\"");
   }
@@ -208,7 +145,7 @@ RunRecord load_run(const std::string& dir, const std::string& name) {
   std::string text;
   if (exists(eval_path)) {
     if (!read_text(eval_path, text)) throw InputError(eval_path + ": unreadable");
-    run.evals = parse_eval_csv(text, eval_path);
+    run.evals = bcq::parse_eval_csv(text, eval_path);
   }
   return run;
 }

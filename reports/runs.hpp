@@ -6,19 +6,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "common/eval_csv.hpp"
 
 namespace bcq::reports {
 
-/// One row of eval.csv: an evaluation after `iteration` training iterations.
-struct EvalPoint {
-  int64_t iteration = 0;
-  double mean_return = 0;     ///< mean undiscounted return of the evaluation episodes
-  double std_return = 0;      ///< their standard deviation
-  double q_estimate = 0;      ///< the critic's mean Q(s0, pi(s0)); NaN when the algorithm has none
-  double true_discounted = 0; ///< the mean discounted return those episodes obtained
-  double wall_seconds = 0;
-};
+/// One row of eval.csv (common/eval_csv.hpp, the format `bcq train` writes).
+using EvalPoint = bcq::EvalRow;
 
 /// A run folder: its configuration, evaluations and status.
 struct RunRecord {
@@ -38,7 +31,6 @@ struct RunRecord {
   int64_t status_iteration = -1;
   std::string diverged_loss;
   std::vector<EvalPoint> evals;  ///< empty when eval.csv is missing (no evaluation yet)
-  nlohmann::json config;
 };
 
 /// Reads one run folder. Throws bcq::InputError naming the file and line (malformed
@@ -49,7 +41,7 @@ RunRecord load_run(const std::string& dir, const std::string& name);
 /// path. Throws InputError when `root` is missing or holds no run.
 std::vector<RunRecord> find_runs(const std::string& root);
 
-/// Parses eval.csv content; `where` names the file in error messages.
-std::vector<EvalPoint> parse_eval_csv(const std::string& content, const std::string& where);
+/// eval.csv content parsed (bcq::parse_eval_csv).
+using bcq::parse_eval_csv;
 
 }  // namespace bcq::reports

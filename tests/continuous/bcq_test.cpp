@@ -205,9 +205,11 @@ TEST_P(SelectionCacheTest, SelectionFollowsEveryWeightChange) {
   BcqAgent trained(shape, 63, torch::kCPU, config);  // also the checkpoint for load() below
   trained.train_step(batch);
   EXPECT_TRUE(torch::equal(after_step, select(trained))) << "stale after a training step";
-  // One parameter written in place (the decoder's hidden weight, cached as bfloat16 in bf16).
+  // Parameters written in place: the decoder's input weight (copied, split, in both
+  // precisions) and its hidden weight (copied as bfloat16 in bf16).
   auto scale = [](BcqAgent& agent) {
     torch::NoGradGuard no_grad;
+    agent.networks().vae->d1->weight.mul_(-3.0);
     agent.networks().vae->d2->weight.mul_(-3.0);
   };
   scale(selecting);

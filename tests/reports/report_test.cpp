@@ -37,6 +37,12 @@ std::string config(const std::string& algo, int seed, const std::string& precisi
   "concurrent": false, "iterations": 3000, "seed": )" + std::to_string(seed) + R"(, "precision": ")" + precision + R"("})";
 }
 
+// `text` with its first `from` replaced by `to`.
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
 // A run folder with config.json, eval.csv and (unless empty) status.json.
 void make_run(const std::string& dir, const std::string& config_text, const std::string& eval_rows,
               const std::string& status = R"({"status": "completed", "iteration": 3000})") {
@@ -157,10 +163,6 @@ TEST(ReportRuns, RefusesBadFolders) {
   make_run(t.file("c/run"), "{not json", "");
   make_run(t.file("d/run"), config("bcq", 0), "1000,1,2,3,4\n");
   make_run(t.file("e/run"), config("bcq", 0), "", "[1, 2]");
-  auto with = [](std::string text, const std::string& from, const std::string& to) {
-    text.replace(text.find(from), from.size(), to);
-    return text;
-  };
   make_run(t.file("f/run"), with(config("bcq", 0), "\"precision\": \"fp32\"", "\"precision\": null"), "");
   make_run(t.file("g/run"), with(config("bcq", 0), "\"concurrent\": false", "\"concurrent\": 1"), "");
   make_run(t.file("h/run"), with(config("bcq", 0), "\"format\": \"bcq-run/1\"", "\"format\": 1"), "");
@@ -307,9 +309,7 @@ TEST(ReportWrite, OneSectionPerBatch) {
   TempDir t;
   make_run(t.file("runs/a"), config("bcq", 0), "1000,400,10,50,40,1.5\n");
   // The same file name with other attributes is another batch; its plots get their own names.
-  std::string other = config("bcq", 0);
-  other.replace(other.find("\"steps\": 20000"), 14, "\"steps\": 5000");
-  make_run(t.file("runs/b"), other, "1000,300,10,50,40,1.5\n");
+  make_run(t.file("runs/b"), with(config("bcq", 0), "\"steps\": 20000", "\"steps\": 5000"), "1000,300,10,50,40,1.5\n");
   const auto files = bcq::reports::write_report(find_runs(t.file("runs")), t.file("out"), {});
   EXPECT_EQ(files.files, (std::vector<std::string>{"plots/inverted-pendulum-ip-return.svg", "plots/inverted-pendulum-ip-value.svg",
                                                    "plots/inverted-pendulum-ip-2-return.svg",
@@ -327,10 +327,6 @@ TEST(ReportWrite, OneSectionPerBatch) {
 
 TEST(ReportWrite, PlotNamesNeverCollide) {
   TempDir t;
-  auto with = [](std::string text, const std::string& from, const std::string& to) {
-    text.replace(text.find(from), from.size(), to);
-    return text;
-  };
   // ip.h5 twice (other steps), then ip-2.h5, whose own name is what the second would get.
   make_run(t.file("runs/a"), config("bcq", 0), "1000,400,10,50,40,1.5\n");
   make_run(t.file("runs/b"), with(config("bcq", 0), "\"steps\": 20000", "\"steps\": 5000"), "1000,300,10,50,40,1.5\n");
@@ -372,9 +368,6 @@ TEST(ReportWrite, MissingGnuplotLeavesNothing) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/gnuplot not found"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(t.file("out")));
-  // Folders it had to create on the way are removed too.
-  EXPECT_THROW(bcq::reports::write_report(find_runs(t.file("runs")), t.file("x/y/z"), options), InputError);
-  EXPECT_FALSE(fs::exists(t.file("x")));
   // An existing folder keeps what it had, and only that.
   fs::create_directories(t.file("kept"));
   write_file(t.file("kept/notes.txt"), "mine");
@@ -393,6 +386,9 @@ TEST(ReportWrite, MissingGnuplotLeavesNothing) {
         << e.what();
   }
   EXPECT_EQ(entries_of(t.file("kept")), std::vector<std::string>{"notes.txt"});
+  // Folders it had to create on the way to the report are removed too.
+  EXPECT_THROW(bcq::reports::write_report(find_runs(t.file("runs")), t.file("x/y/z"), options), InputError);
+  EXPECT_FALSE(fs::exists(t.file("x")));
 }
 
 TEST(ReportWrite, RunsWithoutEvaluationsAndDivergedRuns) {
