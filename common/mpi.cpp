@@ -7,6 +7,9 @@
 #include "common/error.hpp"
 
 #ifdef BCQ_HAVE_MPI
+// The C API only (OpenMPI's deprecated C++ bindings warn under -Wextra).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 
