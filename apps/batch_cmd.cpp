@@ -1,11 +1,13 @@
 // `bcq batch collect | analyze | mdp`: thin wrappers over mdp/batch*, mdp/analysis.
 #include <fmt/core.h>
 
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_common.hpp"
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "mdp/analysis.hpp"
 #include "mdp/batch.hpp"
 #include "mdp/batch_mdp.hpp"
@@ -13,6 +15,10 @@
 
 namespace bcq::cli {
 namespace {
+
+// Largest batch `batch collect` writes (docs/limits.md): ~20 bytes a CSV row, so ~200 MB,
+// well within the 1 GiB input limit that reads it back.
+constexpr uint64_t kMaxBatchSize = 10000000;
 
 /// A policy argument: "uniform" or a bcq-policy/1 file.
 Policy policy_argument(const std::string& arg, const FiniteMdp& mdp) {
@@ -28,6 +34,7 @@ struct CollectOptions {
 };
 
 void run_collect(const CollectOptions& o) {
+  check_output_path("-o", o.out, {{"--mdp", o.mdp}, {"--policy", o.policy}});
   FiniteMdp mdp = load_mdp(o.mdp);
   Policy pi = policy_argument(o.policy, mdp);
   if (o.size == 0) throw InputError("--size must be positive");
@@ -43,6 +50,7 @@ struct AnalyzeOptions {
 };
 
 void run_analyze(const AnalyzeOptions& o) {
+  check_output_path("--dot", o.dot, {{"--mdp", o.mdp}, {"--batch", o.batch}});
   FiniteMdp mdp = load_mdp(o.mdp);
   Batch batch = load_batch(o.batch);
   BatchAnalysis a = analyze_batch(mdp, batch, o.batch);
@@ -92,6 +100,8 @@ struct BatchMdpOptions {
 };
 
 void run_batch_mdp(const BatchMdpOptions& o) {
+  if (!std::isfinite(o.q_init)) throw InputError("--q-init must be finite");
+  check_output_path("-o", o.out, {{"--mdp", o.mdp}, {"--batch", o.batch}});
   FiniteMdp mdp = load_mdp(o.mdp);
   Batch batch = load_batch(o.batch);
   QTable q_init(mdp.num_states(), mdp.num_actions(), o.q_init);
@@ -111,11 +121,12 @@ void add_batch_commands(CLI::App& app) {
   CLI::App* collect = batch->add_subcommand("collect", "Collect a batch (CSV s,a,r,s_next,done) from a policy");
   collect->add_option("--mdp", c->mdp, "MDP file")->required();
   collect->add_option("--policy", c->policy, "behaviour policy file (bcq-policy/1) or \"uniform\"");
-  collect->add_option("--size", c->size, "number of transitions");
-  collect->add_option("--seed", c->seed, "seed");
+  collect->add_option("--size", c->size, "number of transitions")->check(whole_number(1, kMaxBatchSize));
+  collect->add_option("--seed", c->seed, "seed")->check(seed_number());
   collect->add_option("--mode", c->mode, "trajectories (whole episodes from d_0: coherent) or pairs (independent draws)")
       ->check(CLI::IsMember({"trajectories", "pairs"}));
-  collect->add_option("--horizon", c->horizon, "trajectories: maximum episode length H");
+  collect->add_option("--horizon", c->horizon, "trajectories: maximum episode length H")
+      ->check(whole_number(1, 1000000000));
   collect->add_option("-o,--out", c->out, "output CSV")->required();
   collect->callback([c] { run_collect(*c); });
 

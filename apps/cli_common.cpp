@@ -4,10 +4,17 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <limits>
+
+#include <fmt/core.h>
 
 #include "common/error.hpp"
+#include "common/input_file.hpp"
 
 namespace bcq::cli {
 namespace {
@@ -17,6 +24,40 @@ int g_exit_code = 0;
 void set_failed_check() { g_exit_code = 1; }
 int exit_code() { return g_exit_code; }
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
+
+CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
+  const std::string bounds = fmt::format("[{}, {}]", lo, hi);
+  return CLI::Validator(
+      [lo, hi, bounds](std::string& text) -> std::string {
+        bool digits = !text.empty() && text.size() <= 20;
+        for (char c : text) digits = digits && c >= '0' && c <= '9';
+        errno = 0;
+        const unsigned long long v = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+        if (!digits || errno == ERANGE || v < lo || v > hi) {
+          return "must be a whole number in " + bounds + ", got \"" + quote_for_message(text) + "\"";
+        }
+        return std::string();
+      },
+      "INT in " + bounds);
+}
+
+CLI::Validator seed_number() { return whole_number(0, std::numeric_limits<std::uint64_t>::max()); }
+
+CLI::Validator real_above(double lo, double hi) {
+  const std::string bounds = fmt::format("({:g}, {:g}]", lo, hi);
+  return CLI::Validator(
+      [lo, hi, bounds](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const double v = text.empty() ? 0.0 : std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE ||
+            !std::isfinite(v) || !(v > lo && v <= hi)) {
+          return "must be a finite number in " + bounds + ", got \"" + quote_for_message(text) + "\"";
+        }
+        return std::string();
+      },
+      "REAL in " + bounds);
+}
 
 int run(CLI::App& app, int argc, char** argv) {
   try {

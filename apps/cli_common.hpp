@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace bcq::cli {
@@ -14,6 +15,14 @@ void set_failed_check();
 int exit_code();
 /// True when stderr is a terminal (progress output is shown only then, and never with --quiet).
 bool stderr_is_tty();
+/// Option check: a whole number in [lo, hi] written in plain decimal digits. Refuses what
+/// CLI11 alone would wrap or misread (a sign on an unsigned option, 0x10, 1e3, 2.5) and
+/// values out of range, naming the bounds (docs/limits.md lists each option's bounds).
+CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi);
+/// Option check: a seed, a whole number in [0, 2^64 - 1].
+CLI::Validator seed_number();
+/// Option check: a finite real number in (lo, hi] (lo exclusive; for tolerances lo = 0).
+CLI::Validator real_above(double lo, double hi);
 /// Parses and runs `app`; turns bcq::InputError and usage errors into one stderr line and exit
 /// code 2. Returns the process exit code.
 int run(CLI::App& app, int argc, char** argv);

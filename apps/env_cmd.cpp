@@ -162,9 +162,10 @@ void add_env_commands(CLI::App& app) {
       ->check(CLI::IsMember({"random", "zero"}))
       ->capture_default_str();
   rollout->add_option("--episodes", options->episodes, "Number of episodes")
-      ->check(CLI::Range(1, 1000000))
+      ->check(whole_number(1, 1000000))
       ->capture_default_str();
   rollout->add_option("--seed", options->seed, "Seed of the reset noise and the random policy")
+      ->check(seed_number())
       ->capture_default_str();
   rollout->add_flag("--json", options->json,
                     "Print JSON: {episodes: [{return, length, terminated}], mean_return, ...}");

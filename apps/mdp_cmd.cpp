@@ -1,5 +1,6 @@
 // `bcq mdp solve` and `bcq mdp generate`: thin wrappers over mdp/.
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -7,12 +8,18 @@
 
 #include "apps/cli_common.hpp"
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "mdp/generators.hpp"
 #include "mdp/io.hpp"
 #include "mdp/solve.hpp"
 
 namespace bcq::cli {
 namespace {
+
+// Generator bounds (docs/limits.md): a generated MDP is written as JSON, ~60 bytes per
+// outcome, so these keep the file and the solvers to minutes, not hours.
+constexpr int64_t kMaxGeneratedStates = 1000000;
+constexpr int64_t kMaxGeneratedPairs = 10000000;
 
 struct SolveOptions {
   std::string mdp_path;
@@ -23,6 +30,7 @@ struct SolveOptions {
 };
 
 void run_solve(const SolveOptions& o) {
+  check_output_path("--policy-out", o.policy_out, {{"MDP", o.mdp_path}});
   FiniteMdp mdp = load_mdp(o.mdp_path);
   ValueResult r = o.method == "vi" ? value_iteration(mdp, o.tol) : policy_iteration(mdp);
   std::vector<int> greedy = greedy_actions(mdp, r.Q);
@@ -73,9 +81,33 @@ struct GenerateOptions {
   int width = 4, height = 4;
   std::vector<std::string> walls;
   bool deterministic = false;
+  // Options given on the command line, by the generators they apply to (others are refused).
+  std::vector<std::pair<const CLI::Option*, std::vector<std::string>>> specific;
 };
 
 void run_generate(const GenerateOptions& o) {
+  check_output_path("-o", o.out, {});
+  for (const auto& [option, kinds] : o.specific) {
+    if (option->count() == 0) continue;
+    bool applies = false;
+    for (const std::string& k : kinds) applies = applies || k == o.kind;
+    if (!applies) {
+      throw InputError(option->get_name() + " does not apply to the " + o.kind + " generator (it is for " +
+                       fmt::format("{}", fmt::join(kinds, ", ")) + ")");
+    }
+  }
+  if (o.kind == "garnet" || o.kind == "deterministic") {
+    if (static_cast<int64_t>(o.states) * o.actions > kMaxGeneratedPairs) {
+      throw InputError(fmt::format("--states x --actions is {}, over the limit of {} (s,a) pairs",
+                                   static_cast<int64_t>(o.states) * o.actions, kMaxGeneratedPairs));
+    }
+    if (o.branching > o.states) throw InputError("--branching must be at most --states");
+    if (o.terminal >= o.states) throw InputError("--terminal must be less than --states");
+  }
+  if (o.kind == "grid" && static_cast<int64_t>(o.width) * o.height > kMaxGeneratedStates) {
+    throw InputError(fmt::format("--width x --height is {}, over the limit of {} states",
+                                 static_cast<int64_t>(o.width) * o.height, kMaxGeneratedStates));
+  }
   if (!(o.gamma >= 0.0 && o.gamma < 1.0)) throw InputError("--gamma must be in [0, 1), got " + std::to_string(o.gamma));
   FiniteMdp mdp = [&] {
     double slip = o.deterministic ? 0.0 : o.slip;
@@ -111,7 +143,8 @@ void add_mdp_commands(CLI::App& app) {
   s->add_flag("--json", solve->json, "print JSON to stdout");
   s->add_option("--method", solve->method, "pi (policy iteration, exact) or vi (value iteration)")
       ->check(CLI::IsMember({"pi", "vi"}));
-  s->add_option("--tol", solve->tol, "value iteration: bound on max |V - V*| at the stop");
+  s->add_option("--tol", solve->tol, "value iteration: bound on max |V - V*| at the stop")
+      ->check(real_above(0.0, 1e300));
   s->add_option("--policy-out", solve->policy_out, "also write the greedy policy (bcq-policy/1)");
   s->callback([solve] { run_solve(*solve); });
 
@@ -121,17 +154,30 @@ void add_mdp_commands(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"garnet", "chain", "grid", "deterministic"}));
   g->add_option("-o,--out", gen->out, "output MDP file")->required();
-  g->add_option("--states", gen->states, "garnet: number of states");
-  g->add_option("--actions", gen->actions, "garnet: number of actions");
-  g->add_option("--branching", gen->branching, "garnet: successors per (s,a)");
-  g->add_option("--terminal", gen->terminal, "garnet: number of terminal states (the last ids)");
-  g->add_option("--seed", gen->seed, "garnet: seed (same seed, same MDP on every machine)");
+  auto only = [&gen](CLI::Option* option, std::vector<std::string> kinds) {
+    gen->specific.emplace_back(option, std::move(kinds));
+  };
+  const std::vector<std::string> garnets = {"garnet", "deterministic"};
+  only(g->add_option("--states", gen->states, "garnet: number of states")
+           ->check(whole_number(1, kMaxGeneratedStates)), garnets);
+  only(g->add_option("--actions", gen->actions, "garnet: number of actions")->check(whole_number(1, 1000)),
+       garnets);
+  only(g->add_option("--branching", gen->branching, "garnet: successors per (s,a)")
+           ->check(whole_number(1, 1000)), {"garnet"});
+  only(g->add_option("--terminal", gen->terminal, "garnet: number of terminal states (the last ids)")
+           ->check(whole_number(0, kMaxGeneratedStates)), garnets);
+  only(g->add_option("--seed", gen->seed, "garnet: seed (same seed, same MDP on every machine)")
+           ->check(seed_number()), garnets);
   g->add_option("--gamma", gen->gamma, "discount in [0, 1)");
-  g->add_option("--n", gen->n, "chain: number of states");
-  g->add_option("--slip", gen->slip, "chain/grid: probability that a move fails and the agent stays");
-  g->add_option("--width", gen->width, "grid: width");
-  g->add_option("--height", gen->height, "grid: height");
-  g->add_option("--wall", gen->walls, "grid: blocked cell X,Y (repeatable)");
+  only(g->add_option("--n", gen->n, "chain: number of states")->check(whole_number(2, kMaxGeneratedStates)),
+       {"chain"});
+  only(g->add_option("--slip", gen->slip, "chain/grid: probability that a move fails and the agent stays"),
+       {"chain", "grid"});
+  only(g->add_option("--width", gen->width, "grid: width")->check(whole_number(1, kMaxGeneratedStates)),
+       {"grid"});
+  only(g->add_option("--height", gen->height, "grid: height")->check(whole_number(1, kMaxGeneratedStates)),
+       {"grid"});
+  only(g->add_option("--wall", gen->walls, "grid: blocked cell X,Y (repeatable)"), {"grid"});
   g->add_flag("--deterministic", gen->deterministic, "branching 1 / slip 0");
   g->callback([gen] { run_generate(*gen); });
 }

@@ -16,6 +16,7 @@
 #include "bcql/sampled.hpp"
 #include "bcql/synchronous.hpp"
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "mdp/batch.hpp"
 #include "mdp/io.hpp"
 
@@ -76,6 +77,9 @@ void run_tabular(const TabularOptions& o) {
   check_finite(o.q_init, "--q-init");
   if (o.iterations < 0) throw InputError("--iterations must be >= 0");
   if (o.check_every < 0) throw InputError("--check-every must be >= 0");
+  check_output_path("--json", o.json_path == "-" ? std::string() : o.json_path,
+                    {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}});
+  check_output_path("--policy-out", o.policy_out, {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}});
   const FiniteMdp mdp = load_mdp(o.mdp_path);
   const Batch batch = load_batch(o.batch_path);
   const bcql::PreparedBatch prepared = bcql::prepare_batch(mdp, batch, o.batch_path);
@@ -195,6 +199,8 @@ struct ErrorOptions {
 
 void run_error(const ErrorOptions& o) {
   check_finite(o.q_init, "--q-init");
+  check_output_path("--json", o.json_path == "-" ? std::string() : o.json_path,
+                    {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}, {"--policy", o.policy_path}});
   const FiniteMdp mdp = load_mdp(o.mdp_path);
   const Batch batch = load_batch(o.batch_path);
   const Policy pi = load_policy(o.policy_path, mdp.num_states(), mdp.num_actions());  // validated
@@ -281,8 +287,9 @@ void add_tabular_commands(CLI::App& app) {
   tab->add_option("--mode", t->mode,
                   "sampled (uniform draws from B) | synchronous (expected update to the fixed point)")
       ->check(CLI::IsMember({"sampled", "synchronous"}));
-  tab->add_option("--iterations", t->iterations, "sampled: number of updates (default 1000000)");
-  tab->add_option("--seed", t->seed, "sampled: seed of the uniform draws");
+  tab->add_option("--iterations", t->iterations, "sampled: number of updates (default 1000000)")
+      ->check(whole_number(0, 1000000000000));
+  tab->add_option("--seed", t->seed, "sampled: seed of the uniform draws")->check(seed_number());
   tab->add_option("--step", t->step,
                   "sampled: rm (alpha = c / n(s,a)^w, Robbins-Monro for w in (0.5,1]) | constant")
       ->check(CLI::IsMember({"rm", "constant"}));
@@ -292,10 +299,12 @@ void add_tabular_commands(CLI::App& app) {
   tab->add_option("--q-init", t->q_init, "Q_init for every (s,a) (default 0)");
   tab->add_option("--check-every", t->check_every,
                   "sampled: compute the Bellman residual every N updates and stop below --tol "
-                  "(0 = never, the default)");
+                  "(0 = never, the default)")
+      ->check(whole_number(0, 1000000000000));
   tab->add_option("--tol", t->tol,
                   "sampled: residual tolerance (default 1e-6); synchronous: bound on "
-                  "max |Q - fixed point| (default 1e-11)");
+                  "max |Q - fixed point| (default 1e-11)")
+      ->check(real_above(0.0, 1e300));
   t->json_option = tab->add_option("--json", t->json_path,
                                    "JSON result: to stdout, or to the file given")
                        ->expected(0, 1);

@@ -197,8 +197,9 @@ void add_verify_commands(CLI::App& app) {
   CLI::App* verify = app.add_subcommand("verify", "Property-check Theorems 1-4, Lemma 1, Remark 1 and the necessity probes");
   verify->add_option("--theorem", v->theorem,
                      "statement to run, a prefix such as theorem2 (with its probes), or all:\n" + names);
-  verify->add_option("--cases", v->cases, "cases per statement (probes search this many)")->check(CLI::PositiveNumber);
-  verify->add_option("--seed", v->seed, "RapidCheck seed (statement i uses seed + i)");
+  verify->add_option("--cases", v->cases, "cases per statement (probes search this many)")
+      ->check(whole_number(1, 10000000));
+  verify->add_option("--seed", v->seed, "RapidCheck seed (statement i uses seed + i)")->check(seed_number());
   verify->add_option("--json", v->json_path, "write the report as JSON to this file");
   verify->add_option("--out", v->out_dir, "save shrunk counterexamples (mdp.json, batch.csv, policy.json) here");
   verify->add_flag("--no-probes", v->no_probes, "skip the necessity probes");
@@ -208,8 +209,8 @@ void add_verify_commands(CLI::App& app) {
   auto d = std::make_shared<DemoOptions>();
   CLI::App* demo = app.add_subcommand("demo", "Verify every statement with the default profile and write a report");
   demo->add_option("-o,--out", d->out_dir, "report folder (default bcq-demo)");
-  demo->add_option("--cases", d->cases, "cases per statement")->check(CLI::PositiveNumber);
-  demo->add_option("--seed", d->seed, "RapidCheck seed");
+  demo->add_option("--cases", d->cases, "cases per statement")->check(whole_number(1, 10000000));
+  demo->add_option("--seed", d->seed, "RapidCheck seed")->check(seed_number());
   demo->add_flag("--quiet", d->quiet, "no progress output");
   demo->callback([d] { demo_command(*d); });
 }

@@ -1,12 +1,15 @@
 #include "mdp/batch.hpp"
 
 #include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <sstream>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
+#include "common/json_input.hpp"
 #include "mdp/io.hpp"
 #include "common/random.hpp"
 
@@ -48,15 +51,48 @@ std::string trim(const std::string& x) {
   return x.substr(b, e - b + 1);
 }
 
+// strtol / strtod stop at a NUL byte and read hexadecimal ("0x10" as 16) or skip leading
+// blanks; a batch field must be plain decimal, so the text is checked before conversion.
+bool is_decimal_integer(const std::string& t) {
+  size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+  if (i == t.size()) return false;
+  for (; i < t.size(); ++i)
+    if (t[i] < '0' || t[i] > '9') return false;
+  return true;
+}
+
+// Decimal with optional fraction and exponent, or nan / inf / infinity (refused later as
+// non-finite rewards, by rule reward-finite).
+bool is_decimal_real(const std::string& t) {
+  size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+  std::string word;
+  for (size_t k = i; k < t.size(); ++k) word += static_cast<char>(std::tolower(static_cast<unsigned char>(t[k])));
+  if (word == "nan" || word == "inf" || word == "infinity") return true;
+  size_t digits = 0;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    size_t exp_digits = 0;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == t.size();
+}
+
 long parse_id(const std::string& field, const char* column, const std::string& where) {
   std::string t = trim(field);
   errno = 0;
-  char* end = nullptr;
-  long v = std::strtol(t.c_str(), &end, 10);
-  if (t.empty() || *end != '\0' || errno == ERANGE || v < std::numeric_limits<int>::min() ||
+  long v = is_decimal_integer(t) ? std::strtol(t.c_str(), nullptr, 10) : 0;
+  if (!is_decimal_integer(t) || errno == ERANGE || v < std::numeric_limits<int>::min() ||
       v > std::numeric_limits<int>::max()) {
     throw ValidationError("csv-number", where + " column " + column,
-                          "expected an integer, got \"" + t + "\"");
+                          "expected an integer, got \"" + quote_for_message(t) + "\"");
   }
   return v;
 }
@@ -109,7 +145,8 @@ Batch collect_independent(const FiniteMdp& mdp, const Policy& policy, size_t siz
 
 Batch batch_from_csv(const std::string& text, const std::string& source) {
   Batch batch;
-  std::istringstream in(text);
+  // A UTF-8 byte order mark (spreadsheet exports) is skipped, as in JSON inputs.
+  std::istringstream in(std::string(skip_utf8_bom(text)));
   std::string line;
   size_t line_no = 0;
   bool header_seen = false;
@@ -123,7 +160,7 @@ Batch batch_from_csv(const std::string& text, const std::string& source) {
         if (c != ' ' && c != '\t' && c != '\r') h += c;
       if (h != "s,a,r,s_next,done") {
         throw ValidationError("csv-header", row_where(source, line_no),
-                              "expected header \"s,a,r,s_next,done\", got \"" + trim(line) + "\"");
+                              "expected header \"s,a,r,s_next,done\", got \"" + quote_for_message(trim(line)) + "\"");
       }
       header_seen = true;
       continue;
@@ -148,12 +185,14 @@ Batch batch_from_csv(const std::string& text, const std::string& source) {
       throw ValidationError("state-range", where + " column s_next", "negative state id " + std::to_string(next));
     }
     std::string r_text = trim(fields[2]);
-    char* end = nullptr;
-    double r = std::strtod(r_text.c_str(), &end);
-    if (r_text.empty() || *end != '\0') {
-      throw ValidationError("csv-number", where + " column r", "expected a number, got \"" + r_text + "\"");
+    if (!is_decimal_real(r_text)) {
+      throw ValidationError("csv-number", where + " column r",
+                            "expected a decimal number, got \"" + quote_for_message(r_text) + "\"");
     }
-    if (!std::isfinite(r)) throw ValidationError("reward-finite", where + " column r", "reward is " + r_text);
+    double r = std::strtod(r_text.c_str(), nullptr);
+    if (!std::isfinite(r)) {
+      throw ValidationError("reward-finite", where + " column r", "reward is " + quote_for_message(r_text));
+    }
     long done = parse_id(fields[4], "done", where);
     if (done != 0 && done != 1) {
       throw ValidationError("csv-done", where + " column done", "done must be 0 or 1, got " + std::to_string(done));
@@ -181,7 +220,7 @@ std::string batch_to_csv(const Batch& batch) {
   return out;
 }
 
-Batch load_batch(const std::string& path) { return batch_from_csv(read_text_file(path), path); }
+Batch load_batch(const std::string& path) { return batch_from_csv(read_input_file(path), path); }
 
 void save_batch(const Batch& batch, const std::string& path) { write_file_atomic(path, batch_to_csv(batch)); }
 

@@ -1,13 +1,16 @@
 #include "mdp/io.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
+#include "common/json_input.hpp"
 
 namespace bcq {
 namespace {
@@ -63,35 +66,48 @@ void check_format(const json& doc, const char* expected, const std::string& sour
   }
 }
 
-}  // namespace
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("cannot read " + path + ": no such file or not readable");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw InputError("cannot read " + path + ": read error");
-  return buf.str();
-}
-
-json parse_json_text(const std::string& text, const std::string& source) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.byte is the 1-based offset of the error; turn it into line:column.
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
+// Every non-terminal (s,a) needs a transitions entry, so a file that declares more states or
+// actions than it lists entries for is refused here, before FiniteMdp::build allocates
+// |S| x |A| tables: a 100-byte file declaring 10^9 states must not ask for gigabytes.
+// The message names the first missing pair, as FiniteMdp::build would.
+void check_listed_pairs(const MdpSpec& spec, const std::string& source) {
+  if (spec.num_states <= 0 || spec.num_actions <= 0) return;  // build names the rule
+  std::vector<int> terminal;
+  for (int t : spec.terminal)
+    if (t >= 0 && t < spec.num_states) terminal.push_back(t);
+  std::sort(terminal.begin(), terminal.end());
+  terminal.erase(std::unique(terminal.begin(), terminal.end()), terminal.end());
+  const double needed = (double(spec.num_states) - double(terminal.size())) * double(spec.num_actions);
+  if (needed <= double(spec.transitions.size())) return;
+  std::vector<std::pair<int, int>> listed;
+  for (const TransitionSpec& t : spec.transitions) listed.emplace_back(t.s, t.a);
+  std::sort(listed.begin(), listed.end());
+  // Walk the pairs in order; the first one not listed is missing. At most |listed| + 1 steps
+  // of actions, each terminal state skipped whole.
+  size_t next_listed = 0, next_terminal = 0;
+  for (int s = 0; s < spec.num_states; ++s) {
+    while (next_terminal < terminal.size() && terminal[next_terminal] < s) ++next_terminal;
+    if (next_terminal < terminal.size() && terminal[next_terminal] == s) continue;
+    for (int a = 0; a < spec.num_actions; ++a) {
+      while (next_listed < listed.size() && listed[next_listed] < std::make_pair(s, a)) ++next_listed;
+      if (next_listed == listed.size() || listed[next_listed] != std::make_pair(s, a)) {
+        throw ValidationError("missing-outcomes",
+                              source + ": (s=" + std::to_string(s) + ",a=" + std::to_string(a) + ")",
+                              "non-terminal (s,a) has no transitions entry (the file declares " +
+                                  std::to_string(spec.num_states) + " states x " +
+                                  std::to_string(spec.num_actions) + " actions but lists " +
+                                  std::to_string(spec.transitions.size()) + " entries)");
       }
     }
-    throw ValidationError("json-syntax", source + ":" + std::to_string(line) + ":" +
-                                             std::to_string(col),
-                          "malformed JSON");
   }
+}
+
+}  // namespace
+
+std::string read_text_file(const std::string& path) { return read_input_file(path); }
+
+json parse_json_text(const std::string& text, const std::string& source) {
+  return parse_json_input(text, source);
 }
 
 FiniteMdp mdp_from_json(const json& doc, const std::string& source) {
@@ -139,6 +155,7 @@ FiniteMdp mdp_from_json(const json& doc, const std::string& source) {
     }
     spec.transitions.push_back(std::move(ts));
   }
+  check_listed_pairs(spec, source);
   return FiniteMdp::build(spec, source);
 }
 
