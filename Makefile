@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo test test-slow bench experiment clean
+.PHONY: all deps configure build demo example-report test test-slow bench experiment clean
 
 all: build
 
@@ -19,8 +19,19 @@ configure: $(BUILD)/build.ninja
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Verifies every statement, then writes the report with the drawn counterexamples.
 demo: build
 	./$(BUILD)/bcq demo
+	./$(BUILD)/bcq report --runs bcq-demo -o bcq-demo --title "bcq verification report" --quiet
+	@echo "Report: $(CURDIR)/bcq-demo/index.html"
+
+# The committed example report, rebuilt from the committed results under reports/example/
+# only (byte for byte the same on a rerun).
+EXAMPLE_INPUTS = $(wildcard reports/example/demo reports/example/hopper-quick reports/example/tabular)
+example-report: build
+	rm -rf reports/example/plots
+	./$(BUILD)/bcq report --runs $(EXAMPLE_INPUTS) -o reports/example --title "bcq example report" --quiet
+	@echo "Report: reports/example/index.html"
 
 # Default suite: everything not labelled `slow`.
 test: build

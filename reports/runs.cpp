@@ -8,11 +8,11 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/run_files.hpp"
 
 namespace bcq::reports {
 
@@ -27,46 +27,6 @@ bool read_text(const std::string& path, std::string& out) {
   buf << in.rdbuf();
   out = buf.str();
   return !in.bad();
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::string text;
-  if (!read_text(path, text)) throw InputError(path + ": missing or unreadable");
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw InputError(path + ": not a JSON object");
-  return j;
-}
-
-std::string required_string(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
-    throw InputError(where + ": missing or non-string \"" + key + "\"");
-  }
-  return j[key].get<std::string>();
-}
-
-template <typename T>
-T required_integer(const nlohmann::json& j, const char* key, const std::string& where) {
-  const bool ok = std::is_unsigned_v<T> ? j.contains(key) && j[key].is_number_unsigned()
-                                        : j.contains(key) && j[key].is_number_integer();
-  if (!ok) {
-    throw InputError(where + ": missing or not a" + (std::is_unsigned_v<T> ? " non-negative" : "n") +
-                     " integer \"" + key + "\"");
-  }
-  return j[key].get<T>();
-}
-
-// An optional string field: `fallback` when absent, an error when present with another type.
-std::string optional_string(const nlohmann::json& j, const char* key, const std::string& fallback,
-                            const std::string& where) {
-  if (!j.contains(key)) return fallback;
-  if (!j[key].is_string()) throw InputError(where + ": \"" + key + "\" is not a string");
-  return j[key].get<std::string>();
-}
-
-bool optional_bool(const nlohmann::json& j, const char* key, const std::string& where) {
-  if (!j.contains(key)) return false;
-  if (!j[key].is_boolean()) throw InputError(where + ": \"" + key + "\" is not true or false");
-  return j[key].get<bool>();
 }
 
 bool exists(const std::string& path) {
@@ -99,32 +59,33 @@ std::string describe_batch(const std::string& buffer, const nlohmann::json& attr
 
 }  // namespace
 
+std::string read_text_file(const std::string& path) {
+  std::string text;
+  std::error_code ec;
+  if (fs::is_directory(path, ec) || !read_text(path, text)) throw InputError(path + ": missing or unreadable");
+  return text;
+}
+
 RunRecord load_run(const std::string& dir, const std::string& name) {
   RunRecord run;
   run.dir = dir;
   run.name = name;
   const std::string config_path = dir + "/config.json";
-  const auto c = read_json(config_path);
-  if (optional_string(c, "format", "", config_path) != "bcq-run/1") {
-    throw InputError(config_path + ": \"format\" is not \"bcq-run/1\"");
-  }
-  run.algo = required_string(c, "algo", config_path);
-  run.env = required_string(c, "env", config_path);
-  run.precision = optional_string(c, "precision", "fp32", config_path);
-  run.seed = required_integer<uint64_t>(c, "seed", config_path);
-  run.iterations = required_integer<int64_t>(c, "iterations", config_path);
-  run.concurrent = optional_bool(c, "concurrent", config_path);
-  const std::string buffer = optional_string(c, "buffer", "", config_path);
-  nlohmann::json attrs = nlohmann::json::object();
-  if (c.contains("buffer_attributes") && !c["buffer_attributes"].is_null()) {
-    attrs = c["buffer_attributes"];
-    if (!attrs.is_object()) throw InputError(config_path + ": \"buffer_attributes\" is not an object");
-  }
-  run.batch = describe_batch(buffer, attrs, run.concurrent, run.seed);
+  std::string text;
+  if (!read_text(config_path, text)) throw InputError(config_path + ": missing or unreadable");
+  const RunConfig c = parse_run_config(text, config_path);
+  run.algo = c.algo;
+  run.env = c.env;
+  run.precision = c.precision;
+  run.seed = c.seed;
+  run.iterations = c.iterations;
+  run.concurrent = c.concurrent;
+  const nlohmann::json& attrs = c.buffer_attributes;
+  run.batch = describe_batch(c.buffer, attrs, run.concurrent, run.seed);
   // Runs share a batch when they read the same file with the same attributes (or, concurrent,
   // grew it with the same behavioural seed).
-  run.batch_key = run.env + "\n" + (run.concurrent ? "concurrent " + std::to_string(run.seed) : buffer + "\n" + attrs.dump());
-  run.buffer = buffer;
+  run.batch_key = run.env + "\n" + (run.concurrent ? "concurrent " + std::to_string(run.seed) : c.buffer + "\n" + attrs.dump());
+  run.buffer = c.buffer;
   run.behavioural_return = std::numeric_limits<double>::quiet_NaN();
   if (attrs.contains("behavioural_return") && attrs["behavioural_return"].is_number()) {
     run.behavioural_return = attrs["behavioural_return"].get<double>();
@@ -133,16 +94,14 @@ RunRecord load_run(const std::string& dir, const std::string& name) {
   run.status = "unknown";
   const std::string status_path = dir + "/status.json";
   if (exists(status_path)) {
-    const auto s = read_json(status_path);
-    run.status = required_string(s, "status", status_path);
-    if (s.contains("iteration") && s["iteration"].is_number_integer()) {
-      run.status_iteration = s["iteration"].get<int64_t>();
-    }
-    run.diverged_loss = s.contains("loss") && s["loss"].is_string() ? s["loss"].get<std::string>() : "";
+    if (!read_text(status_path, text)) throw InputError(status_path + ": unreadable");
+    const RunStatus s = parse_run_status(text, status_path);
+    run.status = s.status;
+    run.status_iteration = s.iteration;
+    run.diverged_loss = s.loss;
   }
 
   const std::string eval_path = dir + "/eval.csv";
-  std::string text;
   if (exists(eval_path)) {
     if (!read_text(eval_path, text)) throw InputError(eval_path + ": unreadable");
     run.evals = bcq::parse_eval_csv(text, eval_path);

@@ -41,6 +41,9 @@ RunRecord load_run(const std::string& dir, const std::string& name);
 /// path. Throws InputError when `root` is missing or holds no run.
 std::vector<RunRecord> find_runs(const std::string& root);
 
+/// The whole content of a file. Throws InputError "<path>: missing or unreadable".
+std::string read_text_file(const std::string& path);
+
 /// eval.csv content parsed (bcq::parse_eval_csv).
 using bcq::parse_eval_csv;
 

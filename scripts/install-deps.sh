@@ -17,8 +17,9 @@ PACKAGES=(
   # the same torch 1.13 from Python: tests that policy.pt loads with torch.jit.load, and the
   # reference PyTorch BCQ that bench/reference_bcq.py times beside bench_bcq
   python3-torch
-  # reports/
-  gnuplot-nox
+  # reports/: plots (gnuplot), counterexample graphs (Graphviz dot); the report's headless
+  # browser test opens it in chromium and reads the screenshot with libpng
+  gnuplot-nox graphviz chromium libpng-dev
   # BCQ_WITH_MPI
   libopenmpi-dev openmpi-bin
 )

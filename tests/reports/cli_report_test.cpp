@@ -34,7 +34,7 @@ TEST(CliReport, WritesTheReport) {
   make_run(t.file("runs/a"), "1000,300,12,400,250,2\n2000,350,10,9000,260,4\n");
   const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("rep"), "--title", "Hopper"}, t.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "1 run: wrote " + t.file("rep") + "/report.md, " + t.file("rep") + "/report.html and 2 plots\n");
+  EXPECT_EQ(r.out, "1 run: wrote " + t.file("rep") + "/index.html, " + t.file("rep") + "/report.md and 2 plots\n");
   const std::string md = bcq::test::read_file(t.file("rep/report.md"));
   EXPECT_NE(md.find("| a | ddpg | 2 | 2,000 / 2,000 | completed | 350.0 ± 10.0 | 350.0 (2,000) | 29% | 9000.0 | 260.0 | "
                     "+8740.0 |"),
@@ -59,8 +59,8 @@ TEST(CliReport, BadInputExitsTwoWithOneLineAndNoOutput) {
     std::string message;
   };
   const Case cases[] = {
-      {{"--runs", t.file("missing")}, t.file("missing") + ": no such folder"},
-      {{"--runs", t.file("empty")}, t.file("empty") + ": no run folder"},
+      {{"--runs", t.file("missing")}, t.file("missing") + ": no such file or folder"},
+      {{"--runs", t.file("empty")}, "no results to report"},
       {{"--runs", t.file("bad_row")}, t.file("bad_row/a/eval.csv") + ":3: std_return 'oops' is not a number"},
       {{"--runs", t.file("nan_return")}, t.file("nan_return/a/eval.csv") + ":2: mean_return is not finite"},
   };
@@ -79,7 +79,7 @@ TEST(CliReport, BadInputExitsTwoWithOneLineAndNoOutput) {
   write_file(t.file("typed/a/status.json"), R"({"status": 3})");
   const auto typed = run_bcq({"report", "--runs", t.file("typed"), "-o", t.file("rep")}, t.path());
   EXPECT_EQ(typed.exit_code, 2);
-  EXPECT_NE(typed.err.find(t.file("typed/a/status.json") + ": missing or non-string \"status\""), std::string::npos)
+  EXPECT_NE(typed.err.find(t.file("typed/a/status.json") + ": \"status\" is not a string"), std::string::npos)
       << typed.err;
   const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("a_file")}, t.path());
   EXPECT_EQ(r.exit_code, 2);

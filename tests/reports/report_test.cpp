@@ -171,14 +171,14 @@ TEST(ReportRuns, RefusesBadFolders) {
   make_run(t.file("k/run"), with(config("bcq", 0), "\"buffer_attributes\": {", "\"buffer_attributes\": 5, \"x\": {"), "");
   const std::pair<const char*, const char*> cases[] = {
       {"a", "a/run/config.json: \"format\" is not \"bcq-run/1\""},
-      {"b", "b/run/config.json: missing or non-string \"algo\""},
+      {"b", "b/run/config.json: missing \"algo\""},
       {"c", "c/run/config.json: not a JSON object"},
       {"d", "d/run/eval.csv:2: 5 fields"},
       {"e", "e/run/status.json: not a JSON object"},
       {"f", "f/run/config.json: \"precision\" is not a string"},
       {"g", "g/run/config.json: \"concurrent\" is not true or false"},
       {"h", "h/run/config.json: \"format\" is not a string"},
-      {"i", "i/run/config.json: missing or not a non-negative integer \"seed\""},
+      {"i", "i/run/config.json: \"seed\" is not a non-negative integer"},
       {"j", "j/run/config.json: \"buffer\" is not a string"},
       {"k", "k/run/config.json: \"buffer_attributes\" is not an object"}};
   for (const auto& [dir, message] : cases) {
@@ -253,13 +253,14 @@ TEST(ReportWrite, MarkdownHtmlAndPlots) {
   const auto runs = find_runs(t.file("runs"));
   bcq::reports::ReportOptions options;
   options.title = "Pendulum | imitation";
-  options.source = "runs";
+  options.sources = {"runs"};
   const auto files = bcq::reports::write_report(runs, t.file("out"), options);
   const std::string stem = "plots/inverted-pendulum-ip-";
-  EXPECT_EQ(files.files, (std::vector<std::string>{stem + "return.svg", stem + "value.svg", "report.md", "report.html"}));
+  EXPECT_EQ(files.files, (std::vector<std::string>{stem + "return.svg", stem + "value.svg", "report.md", "index.html"}));
   const std::string md = read_file(t.file("out/report.md"));
   EXPECT_EQ(md.rfind("# Pendulum \\| imitation\n", 0), 0u) << md.substr(0, 80);
-  EXPECT_NE(md.find("4 runs on 1 batch from `runs`"), std::string::npos);
+  EXPECT_NE(md.find("4 single runs from runs, read by bcq report."), std::string::npos) << md;
+  EXPECT_NE(md.find("4 runs on 1 batch."), std::string::npos);
   EXPECT_NE(md.find("## inverted-pendulum - ip.h5 (imitation, 20000 steps, seed 0)"), std::string::npos);
   EXPECT_NE(md.find("Behavioural return (mean over the buffer's complete episodes): 800.0."), std::string::npos);
   // Series in the paper's order (bcq, ddpg, bc), seeds in path order; numbers from the files.
@@ -291,7 +292,7 @@ TEST(ReportWrite, MarkdownHtmlAndPlots) {
   EXPECT_EQ(val.find("bc: estimated Q"), std::string::npos);  // no critic, no curve
   EXPECT_NE(val.find(">1e6<"), std::string::npos) << "a 2.7e6 estimate against returns of ~60: log-scale ticks";
 
-  const std::string html = read_file(t.file("out/report.html"));
+  const std::string html = read_file(t.file("out/index.html"));
   EXPECT_NE(html.find("<title>Pendulum | imitation</title>"), std::string::npos);
   EXPECT_NE(html.find("<td>bcq_s1</td><td>bcq</td><td>1</td>"), std::string::npos);
   size_t inline_svgs = 0;
@@ -302,7 +303,7 @@ TEST(ReportWrite, MarkdownHtmlAndPlots) {
   EXPECT_NE(ret.find("<title>Gnuplot</title>"), std::string::npos);  // the stand-alone files keep it
   // Nothing but the report is left in the folder.
   auto entries = entries_of(t.file("out"));
-  EXPECT_EQ(entries, (std::vector<std::string>{"plots", "report.html", "report.md"}));
+  EXPECT_EQ(entries, (std::vector<std::string>{"index.html", "plots", "report.md"}));
 }
 
 TEST(ReportWrite, OneSectionPerBatch) {
@@ -313,7 +314,7 @@ TEST(ReportWrite, OneSectionPerBatch) {
   const auto files = bcq::reports::write_report(find_runs(t.file("runs")), t.file("out"), {});
   EXPECT_EQ(files.files, (std::vector<std::string>{"plots/inverted-pendulum-ip-return.svg", "plots/inverted-pendulum-ip-value.svg",
                                                    "plots/inverted-pendulum-ip-2-return.svg",
-                                                   "plots/inverted-pendulum-ip-2-value.svg", "report.md", "report.html"}));
+                                                   "plots/inverted-pendulum-ip-2-value.svg", "report.md", "index.html"}));
   const std::string md = read_file(t.file("out/report.md"));
   EXPECT_NE(md.find("2 runs on 2 batches"), std::string::npos);
   const auto first = md.find("## inverted-pendulum - ip.h5 (imitation, 20000 steps, seed 0)");

@@ -1,0 +1,159 @@
+#include "reports/grouping.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "reports/format.hpp"
+#include "reports/stats.hpp"
+
+namespace bcq::reports {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Calls f(iteration, evaluations) for each iteration at which every run that has evaluated
+// at least once has an evaluation (a seed just started would otherwise empty every curve), in
+// order; returns how many runs that is.
+template <typename F>
+int for_each_shared_evaluation(const std::vector<const RunRecord*>& all_runs, F f) {
+  std::vector<const RunRecord*> runs;
+  for (const RunRecord* r : all_runs)
+    if (!r->evals.empty()) runs.push_back(r);
+  if (runs.empty()) return 0;
+  for (const auto& e : runs.front()->evals) {
+    std::vector<const EvalPoint*> at;
+    for (const RunRecord* r : runs) {
+      auto it = std::find_if(r->evals.begin(), r->evals.end(), [&](const EvalPoint& p) { return p.iteration == e.iteration; });
+      if (it == r->evals.end()) break;
+      at.push_back(&*it);
+    }
+    if (at.size() == runs.size()) f(e.iteration, at);
+  }
+  return static_cast<int>(runs.size());
+}
+
+}  // namespace
+
+RunSummary summarize(const RunRecord& run) {
+  RunSummary s;
+  s.percent_of_behavioural = kNaN;
+  s.value_gap = kNaN;
+  if (run.evals.empty()) return s;
+  s.has_evals = true;
+  s.last = run.evals.back();
+  s.best = run.evals.front();
+  for (const auto& e : run.evals)
+    if (e.mean_return > s.best.mean_return) s.best = e;
+  // A share of a negative or zero return means nothing (HalfCheetah's early policies score below 0).
+  if (std::isfinite(run.behavioural_return) && run.behavioural_return > 0) {
+    s.percent_of_behavioural = 100.0 * s.last.mean_return / run.behavioural_return;
+  }
+  if (!std::isnan(s.last.q_estimate)) s.value_gap = s.last.q_estimate - s.last.true_discounted;
+  return s;
+}
+
+ReturnCurve return_curve(const std::string& label, const std::vector<const RunRecord*>& all_runs, Band band) {
+  ReturnCurve c;
+  c.label = label;
+  c.runs = for_each_shared_evaluation(all_runs, [&](int64_t iteration, const std::vector<const EvalPoint*>& at) {
+    std::vector<double> returns;
+    for (const auto* p : at) returns.push_back(p->mean_return);
+    const double mean = mean_of(returns);
+    // One seed: the spread is that of its evaluation episodes.
+    const double spread = at.size() > 1 ? sample_std(returns) : at.front()->std_return;
+    c.iteration.push_back(iteration);
+    c.mean.push_back(mean);
+    c.spread.push_back(spread);
+    if (band == Band::kBootstrap && at.size() > 1) {
+      // The curve's own seed: the same band on every rerun.
+      const auto ci = bootstrap_interval({returns}, mean_statistic, 0.95, kCurveBootstrapReps,
+                                         kBootstrapSeed + static_cast<uint64_t>(iteration));
+      c.lo.push_back(ci.lo);
+      c.hi.push_back(ci.hi);
+    } else {
+      c.lo.push_back(mean - spread);
+      c.hi.push_back(mean + spread);
+    }
+  });
+  return c;
+}
+
+ValueCurve value_curve(const std::string& label, const std::vector<const RunRecord*>& all_runs) {
+  ValueCurve c;
+  c.label = label;
+  c.runs = for_each_shared_evaluation(all_runs, [&](int64_t iteration, const std::vector<const EvalPoint*>& at) {
+    double estimate = 0, truth = 0;
+    for (const auto* p : at) {
+      if (!std::isfinite(p->q_estimate)) return;
+      estimate += p->q_estimate;
+      truth += p->true_discounted;
+    }
+    c.iteration.push_back(iteration);
+    c.estimate.push_back(estimate / static_cast<double>(at.size()));
+    c.truth.push_back(truth / static_cast<double>(at.size()));
+  });
+  return c;
+}
+
+int algo_rank(const std::string& algo) {
+  static const char* order[] = {"bcq", "ddpg", "bc", "vae-bc"};
+  for (int i = 0; i < 4; ++i)
+    if (algo == order[i]) return i;
+  return 4;
+}
+
+std::string series_label(const RunRecord& r) {
+  return r.precision == "fp32" || r.precision.empty() ? r.algo : r.algo + " (" + r.precision + ")";
+}
+
+std::vector<Group> group_runs(const std::vector<RunRecord>& runs) {
+  std::vector<Group> groups;
+  std::vector<std::string> keys;
+  for (const auto& r : runs) {
+    auto at = std::find(keys.begin(), keys.end(), r.batch_key);
+    if (at == keys.end()) {
+      keys.push_back(r.batch_key);
+      groups.push_back({r.env, r.batch, "", kNaN, {}, {}});
+      at = keys.end() - 1;
+    }
+    Group& g = groups[static_cast<size_t>(at - keys.begin())];
+    g.runs.push_back(&r);
+    if (std::isnan(g.behavioural_return)) g.behavioural_return = r.behavioural_return;
+  }
+  // Two files with the same name and attributes in different folders: say which is which.
+  std::vector<bool> shared;
+  for (const auto& g : groups) {
+    shared.push_back(std::count_if(groups.begin(), groups.end(), [&](const Group& o) {
+                       return o.env == g.env && o.batch == g.batch;
+                     }) > 1);
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (shared[i] && !groups[i].runs.front()->buffer.empty()) groups[i].batch += " at " + groups[i].runs.front()->buffer;
+  }
+  std::set<std::string> used;
+  for (auto& g : groups) {
+    std::string batch = g.batch.substr(0, g.batch.find(" ("));
+    if (batch.size() > 3 && batch.compare(batch.size() - 3, 3, ".h5") == 0) batch.resize(batch.size() - 3);
+    const std::string base = slug(g.env + "-" + batch);
+    g.slug = base;
+    for (int n = 2; !used.insert(g.slug).second; ++n) g.slug = base + "-" + std::to_string(n);
+    for (const RunRecord* r : g.runs) {
+      const std::string label = series_label(*r);
+      auto it = std::find_if(g.series.begin(), g.series.end(), [&](const Series& s) { return s.label == label; });
+      if (it == g.series.end()) {
+        g.series.push_back({label, r->algo, {}});
+        it = g.series.end() - 1;
+      }
+      it->runs.push_back(r);
+    }
+    std::stable_sort(g.series.begin(), g.series.end(), [](const Series& a, const Series& b) {
+      return algo_rank(a.algo) != algo_rank(b.algo) ? algo_rank(a.algo) < algo_rank(b.algo) : a.label < b.label;
+    });
+  }
+  return groups;
+}
+
+}  // namespace bcq::reports
