@@ -44,9 +44,11 @@ test-slow: build
 bench: build
 	bash scripts/run-benchmarks.sh $(BUILD)
 
-# The README's InvertedPendulum report (~30 min): experiments/inverted-pendulum/report/
+# The quick study (Hopper, 4 batch kinds, 4 algorithms, 3 seeds; ~100 min on 2 cores with two
+# workers), resuming where it stopped: experiments/hopper-quick/ (docs/study.md).
+STUDY_WORKERS ?= 2
 experiment: build
-	bash scripts/experiment-inverted-pendulum.sh experiments/inverted-pendulum $(BUILD)
+	./$(BUILD)/bcq study run --profile quick --out experiments/hopper-quick --workers $(STUDY_WORKERS)
 
 clean:
 	rm -rf $(BUILD)

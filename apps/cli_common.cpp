@@ -22,6 +22,7 @@ int g_exit_code = 0;
 }  // namespace
 
 void set_failed_check() { g_exit_code = 1; }
+void set_exit_code(int code) { g_exit_code = code; }
 int exit_code() { return g_exit_code; }
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }
 

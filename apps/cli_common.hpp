@@ -11,6 +11,8 @@ namespace bcq::cli {
 
 /// Records that a check failed (exit code 1) without aborting the command.
 void set_failed_check();
+/// Asks for another exit code (e.g. 75, "not ready, try later", of `study run --cell`).
+void set_exit_code(int code);
 /// The exit code the finished command asks for (0 or 1).
 int exit_code();
 /// True when stderr is a terminal (progress output is shown only then, and never with --quiet).
@@ -37,5 +39,6 @@ void add_env_commands(CLI::App& app);       // env list / rollout (continuous/en
 #endif
 void add_report_commands(CLI::App& app);      // report (reports/)
 void add_continuous_commands(CLI::App& app);  // collect, train, eval (continuous/): bcq-continuous
+void add_study_commands(CLI::App& app);       // study plan / run / status (study/): bcq-continuous
 
 }  // namespace bcq::cli

@@ -35,6 +35,10 @@ void add_continuous_commands(CLI::App& app) {
                       "Checkpoint into <out>.checkpoint/ every K steps")->capture_default_str();
   collect->add_flag("--resume", collect_opt->resume,
                     "Continue an interrupted collection from <out>.checkpoint/");
+  collect->add_option("--expert-out", collect_opt->expert_out,
+                      "imitation/imperfect: save the trained expert to this file for reuse");
+  collect->add_option("--expert-in", collect_opt->expert_in,
+                      "imitation/imperfect: act with this saved expert instead of training one");
   auto* collect_quiet = collect->add_flag("--quiet", "No progress output");
   collect->callback([collect_opt, collect_quiet] {
     collect_opt->progress = stderr_is_tty() && collect_quiet->count() == 0;

@@ -1,4 +1,4 @@
-// `bcq-continuous`: the LibTorch commands of bcq (collect, train, eval). `bcq collect|train|eval`
+// `bcq-continuous`: the LibTorch commands of bcq (collect, train, eval, study). `bcq collect|train|eval`
 // runs this program, so the rest of bcq starts without loading LibTorch.
 #include "apps/cli_common.hpp"
 
@@ -8,5 +8,6 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "bcq 0.1.0");
   bcq::cli::add_continuous_commands(app);
+  bcq::cli::add_study_commands(app);
   return bcq::cli::run(app, argc, argv);
 }

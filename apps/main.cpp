@@ -19,10 +19,14 @@ namespace {
 
 constexpr const char* kContinuousCommands[] = {"collect", "train", "eval"};
 
-bool is_continuous_command(const char* arg) {
+// `study plan|run|status` train in-process, so they run in bcq-continuous too; `study tabular`
+// needs no LibTorch and stays here.
+bool is_continuous_command(int argc, char** argv) {
   for (const char* name : kContinuousCommands)
-    if (std::strcmp(arg, name) == 0) return true;
-  return false;
+    if (std::strcmp(argv[1], name) == 0) return true;
+  return std::strcmp(argv[1], "study") == 0 && argc > 2 &&
+         (std::strcmp(argv[2], "plan") == 0 || std::strcmp(argv[2], "run") == 0 ||
+          std::strcmp(argv[2], "status") == 0);
 }
 
 int run_continuous_program(int argc, char** argv) {
@@ -43,7 +47,7 @@ int run_continuous_program(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && is_continuous_command(argv[1])) return run_continuous_program(argc, argv);
+  if (argc > 1 && is_continuous_command(argc, argv)) return run_continuous_program(argc, argv);
 
   CLI::App app{"bcq: a workbench for batch-constrained reinforcement learning "
                "(Fujimoto, Meger, Precup, ICML 2019)"};

@@ -78,6 +78,13 @@ std::string recv_string(int source, int tag, int* from, int* tag_out) {
   return message;
 }
 
+bool message_waiting(int source, int tag) {
+  int flag = 0;
+  MPI_Iprobe(source == kAnySource ? MPI_ANY_SOURCE : source, tag == kAnyTag ? MPI_ANY_TAG : tag,
+             MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+  return flag != 0;
+}
+
 void barrier() { MPI_Barrier(MPI_COMM_WORLD); }
 
 void abort_job(int code) {
@@ -93,6 +100,7 @@ void send_string(int, int, const std::string&) {
 std::string recv_string(int, int, int*, int*) {
   throw std::logic_error("bcq::mpi::recv_string: built without MPI");
 }
+bool message_waiting(int, int) { return false; }
 void barrier() {}
 void abort_job(int code) { std::exit(code); }
 #endif

@@ -48,6 +48,10 @@ std::string recv_string(int source, int tag, int* from = nullptr, int* tag_out =
 constexpr int kAnySource = -1;
 constexpr int kAnyTag = -1;
 
+/// True when a message from `source` with `tag` (kAnySource / kAnyTag for any) is waiting;
+/// never blocks.
+bool message_waiting(int source, int tag);
+
 /// Blocks until every rank has called it.
 void barrier();
 

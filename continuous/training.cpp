@@ -492,7 +492,14 @@ CollectResult collect(const CollectOptions& opt) {
   } else {
     throw InputError("--kind must be final, concurrent, imitation or imperfect, not '" + opt.kind + "'");
   }
-  const int64_t expert_steps = opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
+  if (!expert && (!opt.expert_in.empty() || !opt.expert_out.empty())) {
+    throw InputError("--expert-in / --expert-out apply to --kind imitation or imperfect only");
+  }
+  if (!opt.expert_in.empty() && !opt.expert_out.empty()) {
+    throw InputError("--expert-in and --expert-out exclude each other (the expert is not trained)");
+  }
+  const bool reuse_expert = !opt.expert_in.empty();
+  const int64_t expert_steps = reuse_expert ? 0 : opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
   configure_torch(opt.threads);
   const torch::Device device = torch::kCPU;
   auto env = envs::make_env(opt.env);
@@ -519,7 +526,7 @@ CollectResult collect(const CollectOptions& opt) {
   if (!expert) {
     phases.push_back({"behavioural", opt.steps, 1, noise_std, true, true, &buffer});
   } else {
-    phases.push_back({"expert training", expert_steps, 1, 0.1, true, false, &training});
+    if (!reuse_expert) phases.push_back({"expert training", expert_steps, 1, 0.1, true, false, &training});
     if (opt.kind == "imitation") phases.push_back({"imitation", opt.steps, 1, 0.0, false, true, &buffer});
     else phases.push_back({"imperfect", opt.steps, 2, 0.3, false, true, &buffer});
   }
@@ -527,10 +534,35 @@ CollectResult collect(const CollectOptions& opt) {
   // Interrupted runs continue from <out>.checkpoint/ (state.pt, then the buffers as HDF5).
   const std::string ckpt_dir = opt.out_path + ".checkpoint";
   const std::string state_path = ckpt_dir + "/state.pt";
-  const nlohmann::json identity = {{"env", opt.env}, {"kind", opt.kind}, {"steps", opt.steps},
-                                   {"expert_steps", expert ? expert_steps : 0},
-                                   {"start_steps", opt.start_steps},
-                                   {"seed", static_cast<int64_t>(opt.seed)}};
+  nlohmann::json identity = {{"env", opt.env}, {"kind", opt.kind}, {"steps", opt.steps},
+                             {"expert_steps", expert ? expert_steps : 0},
+                             {"start_steps", opt.start_steps},
+                             {"seed", static_cast<int64_t>(opt.seed)}};
+  if (reuse_expert) identity["expert_in"] = fs::absolute(opt.expert_in).string();
+  // The expert file: the agent's state and what it was trained for.
+  const nlohmann::json expert_identity = {{"env", opt.env}, {"seed", static_cast<int64_t>(opt.seed)},
+                                          {"expert_steps", expert_steps},
+                                          {"start_steps", opt.start_steps}};
+  if (reuse_expert) {
+    load_checkpoint(opt.expert_in, [&](InputArchive& a) {
+      const auto saved = nlohmann::json::parse(read_bytes(a, "expert"), nullptr, false);
+      if (saved.is_discarded() || saved.value("env", std::string()) != opt.env) {
+        throw InputError("not an expert for " + opt.env + " (written by collect --expert-out)");
+      }
+      InputArchive b;
+      a.read("agent", b);
+      agent.load(b);
+    });
+  }
+  auto save_expert = [&] {
+    if (opt.expert_out.empty()) return;
+    save_checkpoint(opt.expert_out, [&](OutputArchive& a) {
+      write_bytes(a, "expert", expert_identity.dump());
+      OutputArchive b;
+      agent.save(b);
+      a.write("agent", b);
+    });
+  };
   std::size_t phase = 0;
   int64_t t = 0;
   double episode_return = 0, return_sum = 0;
@@ -632,6 +664,7 @@ CollectResult collect(const CollectOptions& opt) {
       if (phase > 0) {  // the expert is trained: collect from a fresh episode
         training = ReplayBuffer();
         obs = env->reset();
+        save_expert();
       }
       ph.into->reserve(static_cast<std::size_t>(ph.steps));
     }
@@ -654,7 +687,14 @@ CollectResult collect(const CollectOptions& opt) {
       } else {
         obs = step.observation;
       }
-      if (ph.learn && t >= opt.start_steps) agent.train_step(sample_batch(*ph.into, rng, 100, device));
+      if (ph.learn && t >= opt.start_steps) {
+        for (const auto& [name, value] : agent.train_step(sample_batch(*ph.into, rng, 100, device))) {
+          if (!std::isfinite(value)) {
+            throw InputError("the behavioural DDPG agent diverged at step " + std::to_string(t + 1) +
+                             " of " + ph.name + ": " + name + " = " + std::to_string(value));
+          }
+        }
+      }
       const int64_t done = steps_before + t + 1;
       if ((t + 1) % opt.checkpoint_every == 0 && done < total_steps) {
         write_checkpoint(t + 1);  // resumes after this step
@@ -682,6 +722,7 @@ CollectResult collect(const CollectOptions& opt) {
                           {"behavioural_episodes", complete_episodes},
                           {"git_commit", BCQ_GIT_COMMIT}};
   if (expert) attrs["expert_steps"] = expert_steps;
+  if (reuse_expert) attrs["expert"] = fs::absolute(opt.expert_in).string();
   else attrs["exploration_noise"] = noise_std;
   save_buffer(opt.out_path, buffer, attrs);
   std::error_code ec;

@@ -63,6 +63,12 @@ struct CollectOptions {
   /// K environment steps; removed when the output is written.
   int64_t checkpoint_every = 50000;
   bool resume = false;             ///< continue an interrupted run from its checkpoint
+  /// imitation/imperfect: write the trained expert (DDPG agent state) to this file once its
+  /// training ends, so that another batch can reuse it (empty: not written).
+  std::string expert_out;
+  /// imitation/imperfect: act with the expert saved in this file (by expert_out) instead of
+  /// training one; expert_steps is then ignored. The file must be for the same environment.
+  std::string expert_in;
 };
 
 struct CollectResult {

@@ -1,0 +1,94 @@
+// `bcq study plan | run | status` (study/): the paper's grid of collections and training runs.
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/cli_common.hpp"
+#include "common/error.hpp"
+#include "common/mpi.hpp"
+#include "study/runner.hpp"
+#include "study/spec.hpp"
+
+namespace bcq::cli {
+
+namespace {
+
+struct SpecSource {
+  std::string profile;
+  std::string spec_path;
+};
+
+void add_spec_options(CLI::App* cmd, SpecSource& src) {
+  auto* p = cmd->add_option("--profile", src.profile,
+                            "Built-in study: smoke (InvertedPendulum, 2 kinds, minutes), quick "
+                            "(Hopper, 4 kinds, 3 seeds, ~100 min with 2 workers), paper (the paper's grid)");
+  auto* s = cmd->add_option("--spec", src.spec_path, "A bcq-study/1 JSON spec");
+  p->excludes(s);
+}
+
+study::StudySpec load_spec(const SpecSource& src) {
+  if (src.profile.empty() == src.spec_path.empty()) {
+    throw InputError("give exactly one of --profile NAME or --spec FILE");
+  }
+  if (!src.profile.empty()) return study::profile_spec(src.profile);
+  std::ifstream in(src.spec_path, std::ios::binary);
+  if (!in) throw InputError(src.spec_path + ": cannot read the study spec");
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto json = nlohmann::json::parse(text.str(), nullptr, false);
+  if (json.is_discarded()) throw InputError(src.spec_path + ": malformed JSON");
+  return study::parse_spec(json, src.spec_path);
+}
+
+std::string source_args(const SpecSource& src) {
+  return src.profile.empty() ? "--spec " + src.spec_path : "--profile " + src.profile;
+}
+
+}  // namespace
+
+void add_study_commands(CLI::App& app) {
+  auto* study = app.add_subcommand("study", "The paper's experiments as a resumable grid of cells");
+  study->require_subcommand(1);
+
+  auto plan_src = std::make_shared<SpecSource>();
+  auto* plan = study->add_subcommand("plan", "List the cells, their dependencies, a work estimate and Slurm lines");
+  add_spec_options(plan, *plan_src);
+  auto* plan_json = plan->add_flag("--json", "Print the plan as JSON");
+  plan->callback([plan_src, plan_json] {
+    study::print_plan(load_spec(*plan_src), source_args(*plan_src), plan_json->count() > 0);
+  });
+
+  auto run_src = std::make_shared<SpecSource>();
+  auto run_opt = std::make_shared<study::RunOptions>();
+  auto* run = study->add_subcommand(
+      "run", "Run the cells not done yet (resumes interrupted ones); also under mpirun -np K");
+  add_spec_options(run, *run_src);
+  run->add_option("--out", run_opt->out_dir, "Study folder")->required();
+  run->add_option("--workers", run_opt->workers,
+                  "Cells at once on this machine, each in its own process on the spec's LibTorch "
+                  "threads (default: 2; under mpirun 1 per rank)");
+  run->add_option("--cell", run_opt->cell,
+                  "Run only cell K (a Slurm array task); exit 75 when its inputs are not done yet");
+  auto* run_quiet = run->add_flag("--quiet", "No progress output");
+  run->callback([run_src, run_opt, run_quiet] {
+    study::StudySpec spec = load_spec(*run_src);
+    study::RunOptions o = *run_opt;
+    o.profile = run_src->profile;
+    o.progress = stderr_is_tty() && run_quiet->count() == 0;
+    mpi::Session session;
+    if (session.rank() != 0) o.progress = false;
+    const int code = study::run_study(spec, o, session);
+    if (code != 0) set_exit_code(code);
+  });
+
+  auto status_dir = std::make_shared<std::string>();
+  auto* status = study->add_subcommand("status", "Per cell: done, running, failed or pending, and an ETA");
+  status->add_option("--out", *status_dir, "Study folder")->required();
+  auto* status_json = status->add_flag("--json", "Print the status as JSON");
+  status->callback([status_dir, status_json] { study::print_status(*status_dir, status_json->count() > 0); });
+}
+
+}  // namespace bcq::cli

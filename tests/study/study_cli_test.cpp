@@ -1,0 +1,264 @@
+// `bcq study plan | run | status` end to end on the smoke profile: one worker, two MPI ranks,
+// a run killed with SIGKILL and rerun, a corrupt buffer, a Slurm array task whose input is
+// missing. The one-worker reference folder is made once by the ctest fixture
+// study_smoke_reference (BCQ_STUDY_REFERENCE).
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.hpp"
+
+namespace bcq::test {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kReference = BCQ_STUDY_REFERENCE;
+constexpr std::size_t kSmokeCells = 10;  // 2 collections + 2 kinds x 4 algorithms
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// summary.csv without its last column (wall seconds): the results a run must reproduce.
+std::vector<std::string> results(const std::string& dir) {
+  std::vector<std::string> out;
+  for (std::string l : lines(read_file(dir + "/summary.csv"))) out.push_back(l.substr(0, l.rfind(',')));
+  return out;
+}
+
+nlohmann::json cell_record(const std::string& dir, const std::string& name) {
+  return nlohmann::json::parse(read_file(dir + "/cells/" + name + "/cell.json"));
+}
+
+std::vector<std::string> cell_names(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& c : nlohmann::json::parse(read_file(dir + "/study.json"))["cells"]) {
+    names.push_back(c["name"].get<std::string>());
+  }
+  return names;
+}
+
+bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 0; }
+
+TEST(StudyCli, OneWorkerRunsEveryCellOnceAndWritesTheSummary) {
+  const auto rows = lines(read_file(kReference + "/summary.csv"));
+  ASSERT_EQ(rows.size(), 1 + 8u);
+  EXPECT_EQ(rows[0],
+            "env,kind,algo,seed,precision,iterations,final_return,best_return,behavioural_return,"
+            "q_estimate,true_discounted_return,status,wall_seconds");
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_TRUE(rows[i].find(",done,") != std::string::npos || rows[i].find(",diverged,") != std::string::npos)
+        << rows[i];
+    EXPECT_EQ(rows[i].rfind("inverted-pendulum,", 0), 0u);
+  }
+  const auto study = nlohmann::json::parse(read_file(kReference + "/study.json"));
+  EXPECT_EQ(study["format"], "bcq-study-run/1");
+  EXPECT_EQ(study["profile"], "smoke");
+  EXPECT_FALSE(study["versions"]["libtorch"].get<std::string>().empty());
+  EXPECT_FALSE(study["machine"]["cpu"].get<std::string>().empty());
+  ASSERT_EQ(study["cells"].size(), kSmokeCells);
+  std::size_t folders = 0;
+  for (const auto& e : fs::directory_iterator(kReference + "/cells")) folders += e.is_directory();
+  EXPECT_EQ(folders, kSmokeCells);
+  for (const auto& name : cell_names(kReference)) {
+    EXPECT_EQ(cell_record(kReference, name)["attempts"], 1) << name;
+  }
+  // The imitation collection saved its expert; training runs are ordinary run folders.
+  EXPECT_TRUE(file_exists(kReference + "/cells/1-inverted-pendulum-imitation-collect-s0/expert.pt"));
+  EXPECT_TRUE(file_exists(kReference + "/cells/2-inverted-pendulum-final-bcq-s0/eval.csv"));
+  EXPECT_TRUE(file_exists(kReference + "/cells/2-inverted-pendulum-final-bcq-s0/policy.pt"));
+  // The behavioural return of a training row is its collection's.
+  const auto collect = nlohmann::json::parse(
+      read_file(kReference + "/cells/0-inverted-pendulum-final-collect-s0/collect.json"));
+  const auto final_bcq = cell_record(kReference, "2-inverted-pendulum-final-bcq-s0");
+  EXPECT_EQ(final_bcq["behavioural_return"], collect["behavioural_return"]);
+}
+
+TEST(StudyCli, RerunningAFinishedStudyRunsNothing) {
+  TempDir scratch;
+  const auto before = read_file(kReference + "/summary.csv");
+  auto r = run_bcq({"study", "run", "--profile", "smoke", "--out", kReference, "--quiet"}, scratch.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(results(kReference), [&] {
+    std::vector<std::string> out;
+    for (std::string l : lines(before)) out.push_back(l.substr(0, l.rfind(',')));
+    return out;
+  }());
+  for (const auto& name : cell_names(kReference)) EXPECT_EQ(cell_record(kReference, name)["attempts"], 1);
+  r = run_bcq({"study", "run", "--profile", "smoke", "--out", kReference, "--cell", "3"}, scratch.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("already done"), std::string::npos) << r.out;
+}
+
+TEST(StudyCli, TwoMpiRanksRunEveryCellOnceWithTheSameResults) {
+  if (!have_mpirun()) GTEST_SKIP() << "mpirun not installed";
+  TempDir dir;
+  const std::string out = dir.file("mpi");
+  const std::string cmd = "mpirun --allow-run-as-root --oversubscribe -np 2 " + shell_quote(BCQ_BINARY) +
+                          " study run --profile smoke --out " + shell_quote(out) + " --quiet >" +
+                          shell_quote(dir.file("log")) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("log"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(out + "/study.json"))["ranks"], 2);
+  std::size_t folders = 0;
+  for (const auto& e : fs::directory_iterator(out + "/cells")) folders += e.is_directory();
+  EXPECT_EQ(folders, kSmokeCells);
+  for (const auto& name : cell_names(out)) EXPECT_EQ(cell_record(out, name)["attempts"], 1) << name;
+  EXPECT_EQ(results(out), results(kReference));
+}
+
+TEST(StudyCli, AKilledRunRerunFinishesOnlyTheMissingCells) {
+  TempDir dir;
+  const std::string out = dir.file("killed");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string log = dir.file("log");
+    std::freopen(log.c_str(), "w", stdout);
+    std::freopen(log.c_str(), "a", stderr);
+    ::execl(BCQ_BINARY, BCQ_BINARY, "study", "run", "--profile", "smoke", "--out", out.c_str(),
+            "--workers", "1", "--quiet", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it (SIGKILL: no cleanup) once three cells are done and a fourth has a checkpoint.
+  std::map<std::string, int> done_before;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  for (;;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the run never got far enough";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    int done = 0;
+    bool checkpoint = false;
+    if (fs::exists(out + "/cells")) {
+      for (const auto& e : fs::directory_iterator(out + "/cells")) {
+        const auto rec = nlohmann::json::parse(read_file(e.path().string() + "/cell.json"), nullptr, false);
+        if (rec.is_object() && rec["state"] == "done") ++done;
+        else if (fs::exists(e.path() / "checkpoint.pt")) checkpoint = true;
+      }
+    }
+    if (done >= 3 && checkpoint) break;
+  }
+  ::kill(-pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  for (const auto& e : fs::directory_iterator(out + "/cells")) {
+    const auto rec = nlohmann::json::parse(read_file(e.path().string() + "/cell.json"), nullptr, false);
+    if (rec.is_object() && rec["state"] == "done") done_before[e.path().filename().string()] = 1;
+  }
+  ASSERT_GE(done_before.size(), 3u);
+  ASSERT_LT(done_before.size(), kSmokeCells);
+
+  auto r = run_bcq({"study", "status", "--out", out}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("interrupted; resumes from its checkpoint"), std::string::npos) << r.out;
+
+  r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--quiet"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int resumed = 0;
+  for (const auto& name : cell_names(out)) {
+    const int attempts = cell_record(out, name)["attempts"].get<int>();
+    if (done_before.count(name)) EXPECT_EQ(attempts, 1) << name << " was run again";
+    else resumed += attempts == 2;
+  }
+  EXPECT_GE(resumed, 1);  // the cell killed mid-way continued from its checkpoint
+  EXPECT_EQ(results(out), results(kReference));  // bit for bit, resumed or not
+}
+
+TEST(StudyCli, ACorruptBufferFailsItsCellsByIdWhileTheOthersComplete) {
+  TempDir dir;
+  const std::string out = dir.file("corrupt");
+  auto r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--cell", "0"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string buffer = out + "/cells/0-inverted-pendulum-final-collect-s0/buffer.h5";
+  ASSERT_TRUE(file_exists(buffer));
+  write_file(buffer, "this is not an HDF5 file");
+  r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--quiet"}, dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  for (const char* failed : {"2-inverted-pendulum-final-bcq-s0", "3-inverted-pendulum-final-ddpg-s0",
+                             "4-inverted-pendulum-final-bc-s0", "5-inverted-pendulum-final-vae-bc-s0"}) {
+    EXPECT_NE(r.err.find(std::string("cell ") + failed + " failed: "), std::string::npos) << r.err;
+    EXPECT_EQ(cell_record(out, failed)["state"], "failed");
+  }
+  EXPECT_NE(r.err.find("buffer.h5"), std::string::npos) << r.err;
+  for (const char* ok : {"1-inverted-pendulum-imitation-collect-s0", "6-inverted-pendulum-imitation-bcq-s0",
+                         "9-inverted-pendulum-imitation-vae-bc-s0"}) {
+    EXPECT_EQ(cell_record(out, ok)["state"], "done") << ok;
+  }
+  const auto summary = read_file(out + "/summary.csv");
+  EXPECT_NE(summary.find("inverted-pendulum,final,bcq,0,fp32,0,,,,,,failed,"), std::string::npos) << summary;
+}
+
+TEST(StudyCli, ASlurmTaskWhoseBufferIsMissingExits75) {
+  TempDir dir;
+  const std::string out = dir.file("slurm");
+  auto r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--cell", "2"}, dir.path());
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("not ready"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0-inverted-pendulum-final-collect-s0"), std::string::npos) << r.err;
+  EXPECT_FALSE(file_exists(out + "/cells/2-inverted-pendulum-final-bcq-s0/checkpoint.pt"));
+  r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--cell", "10"}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+TEST(StudyCli, AnotherSpecInTheSameFolderIsRefusedUnlessItOnlyAddsCells) {
+  TempDir dir;
+  const std::string out = dir.file("s");
+  auto r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--cell", "9"}, dir.path());
+  ASSERT_EQ(r.exit_code, 75) << r.err;  // creates the folder with the smoke spec, runs nothing
+  auto spec = nlohmann::json::parse(read_file(out + "/spec.json"));
+  spec["iterations"] = 800;
+  write_file(dir.file("longer.json"), spec.dump());
+  r = run_bcq({"study", "run", "--spec", dir.file("longer.json"), "--out", out}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("'iterations'"), std::string::npos) << r.err;
+  spec["iterations"] = 400;
+  spec["seeds"] = {0, 1};
+  write_file(dir.file("more.json"), spec.dump());
+  r = run_bcq({"study", "plan", "--spec", dir.file("more.json"), "--json"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cells"].size(), 2 * kSmokeCells);
+  r = run_bcq({"study", "run", "--spec", dir.file("more.json"), "--out", out, "--cell", "19"}, dir.path());
+  EXPECT_EQ(r.exit_code, 75) << r.err;  // accepted: it only adds seed 1's cells
+  EXPECT_NE(r.err.find("10-inverted-pendulum-final-collect-s1"), std::string::npos) << r.err;
+}
+
+TEST(StudyCli, PlanAndStatusPrintTheCells) {
+  TempDir dir;
+  auto r = run_bcq({"study", "plan", "--profile", "quick"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0-hopper-final-collect-s0"), std::string::npos);
+  EXPECT_NE(r.out.find("sbatch --array="), std::string::npos);
+  r = run_bcq({"study", "status", "--out", kReference, "--json"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto status = nlohmann::json::parse(r.out);
+  ASSERT_EQ(status["cells"].size(), kSmokeCells);
+  for (const auto& c : status["cells"]) {
+    EXPECT_TRUE(c["state"] == "done" || c["state"] == "diverged") << c.dump();
+  }
+  r = run_bcq({"study", "run", "--out", dir.file("x")}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_bcq({"study", "run", "--profile", "smoke", "--spec", "y.json", "--out", dir.file("x")}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_bcq({"study", "status", "--out", dir.path()}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("not a study folder"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace bcq::test
