@@ -77,8 +77,8 @@ StudySpec profile_spec(const std::string& profile) {
     s.imperfect_steps = 100000;
     s.expert_steps = 100000;
     s.start_steps = 10000;
-    s.iterations = 15000;
-    s.eval_every = 1500;
+    s.iterations = 20000;
+    s.eval_every = 2000;
     s.eval_episodes = 5;
     s.precision = "bf16";
     s.checkpoint_every = 20000;
@@ -291,7 +291,7 @@ double estimate_seconds(const StudySpec& spec, const Cell& cell) {
   const double act = 0.35;          // one actor forward + one env step
   const double eval_step = cell.algo == "bcq" || cell.algo == "vae-bc" ? 1.0 : 0.35;
   const std::map<std::string, double> train_ms = {
-      {"bcq", spec.precision == "bf16" ? 20.0 : 40.0}, {"ddpg", 3.0}, {"bc", 0.8}, {"vae-bc", 3.5}};
+      {"bcq", spec.precision == "bf16" ? 25.0 : 40.0}, {"ddpg", 3.0}, {"bc", 0.8}, {"vae-bc", 3.5}};
   const double env_scale = cell.env == "inverted-pendulum" ? 0.6 : 1.0;
   double ms = 0;
   if (cell.type == CellType::collect) {
