@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   bcq::cli::add_env_commands(app);
 #endif
   bcq::cli::add_report_commands(app);
+  bcq::cli::add_buffer_commands(app);
   // Listed for --help; they run in bcq-continuous (see above).
   app.add_subcommand("collect", "Collect a continuous-control batch (HDF5, D4RL keys) with a behavioural DDPG agent");
   app.add_subcommand("train", "Train BCQ or a baseline offline on a batch");

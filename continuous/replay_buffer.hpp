@@ -1,10 +1,14 @@
 // Transitions of a continuous-control batch and their HDF5 files in D4RL's key layout
-// (`observations`, `actions`, `rewards`, `next_observations`, `terminals`, `timeouts`), so that
-// D4RL-style files load too. No LibTorch here: the CLI and the collectors use it directly.
+// (`observations`, `actions`, `rewards`, `next_observations`, `terminals`, `timeouts`). The
+// loader also reads D4RL files as published (v0 files without `timeouts` or
+// `next_observations`, float64 datasets, nested groups ignored) and Minari datasets
+// (`episode_<id>` groups), docs/datasets.md; its limits are in docs/limits.md. No LibTorch
+// here: `bcq buffer info`, the collectors and the fuzz targets use it directly.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,13 +61,54 @@ struct ReplayBuffer {
   }
 };
 
+/// Limits of load_buffer (docs/limits.md), checked on the shapes a file declares before
+/// anything is allocated or read.
+inline constexpr std::uint64_t kMaxBufferRows = 100000000;        ///< transitions (D4RL's largest: 2e6)
+inline constexpr std::uint64_t kMaxBufferColumns = 65536;         ///< observation / action size
+inline constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{32} << 30;  ///< in memory, float32
+inline constexpr std::uint64_t kMaxBufferFileBytes = std::uint64_t{64} << 30;
+inline constexpr std::uint64_t kMaxBufferEpisodes = 10000000;     ///< Minari episode groups
+
 /// What a file must fit to be used for a given environment (0 / NaN: not checked).
 struct BufferExpectations {
   int64_t state_dim = 0;
   int64_t action_dim = 0;
   double max_action = 0.0;   ///< actions must lie in [-max_action, max_action] (+1e-6)
   std::string env;           ///< if the file names an environment, it must be this one
+  /// Files without `timeouts` (D4RL v0): an episode is cut after this many steps, as
+  /// d4rl.qlearning_dataset does with the environment's time limit (gym MuJoCo: 1000).
+  int64_t max_episode_steps = 1000;
 };
+
+/// What load_buffer found in a file and what it did to it (for `bcq buffer info` and notes).
+struct BufferFileInfo {
+  std::string layout;                          ///< "bcq-buffer/1", "d4rl" or "minari"
+  std::map<std::string, std::string> dtypes;   ///< dataset -> float32, float64, bool, uint8, ...
+  std::size_t file_rows = 0;                   ///< transitions in the file
+  std::size_t dropped = 0;                     ///< left out: successor unknown (no next_observations)
+  bool derived_next_observations = false;      ///< from the following row of the same episode
+  bool derived_timeouts = false;               ///< from max_episode_steps (no `timeouts` dataset)
+  std::size_t terminal_and_timeout = 0;        ///< steps flagged both: terminal wins
+  std::size_t episodes_in_file = 0;            ///< Minari: episode groups
+};
+
+/// One episode of a loaded buffer: rows [begin, begin + length).
+struct BufferEpisode {
+  std::size_t begin = 0;
+  std::size_t length = 0;
+  double episode_return = 0.0;  ///< undiscounted sum of rewards
+  bool terminal = false;        ///< ended in a terminal state
+  bool complete = false;        ///< ended by a terminal or a timeout (the last one may be cut)
+};
+
+/// Splits a buffer into episodes after every terminal or timeout; rows after the last such
+/// flag form a final incomplete episode.
+std::vector<BufferEpisode> buffer_episodes(const ReplayBuffer& buffer);
+
+/// D4RL's reference returns of `env` (bcq's names: hopper, walker2d, halfcheetah), the
+/// random and expert scores of d4rl/infos.py; false when it has none (inverted-pendulum).
+/// Normalised score = 100 (R - random) / (expert - random).
+bool d4rl_reference_returns(const std::string& env, double* random_return, double* expert_return);
 
 /// Writes `buffer` as HDF5 (D4RL keys; float32 data, terminals/timeouts as numpy-style bool)
 /// with `attributes` (string, integer or floating values) on the root group, plus
@@ -72,10 +117,17 @@ struct BufferExpectations {
 void save_buffer(const std::string& path, const ReplayBuffer& buffer,
                  const nlohmann::json& attributes);
 
-/// Reads and validates an HDF5 buffer: all six keys present, consistent lengths, dimensions
-/// as expected, every value finite, actions within bounds. Throws bcq::InputError naming the
-/// file, key and row at fault. `attributes` receives the root attributes (may be null).
+/// Reads and validates an HDF5 buffer (bcq-buffer/1, D4RL or Minari layout): consistent
+/// lengths, dimensions as expected, every value finite, flags 0 or 1, actions within bounds,
+/// sizes within the limits above. The file must be a regular file. Throws bcq::InputError
+/// naming the file, key and row at fault. `attributes` receives the root attributes and
+/// `info` what was found (both may be null).
 ReplayBuffer load_buffer(const std::string& path, const BufferExpectations& expect,
-                         nlohmann::json* attributes = nullptr);
+                         nlohmann::json* attributes = nullptr, BufferFileInfo* info = nullptr);
+
+/// load_buffer on an HDF5 file image in memory (`source` names it in errors).
+ReplayBuffer load_buffer_image(const void* data, std::size_t size, const std::string& source,
+                               const BufferExpectations& expect,
+                               nlohmann::json* attributes = nullptr, BufferFileInfo* info = nullptr);
 
 }  // namespace bcq::continuous
