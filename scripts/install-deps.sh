@@ -22,6 +22,9 @@ PACKAGES=(
   gnuplot-nox graphviz chromium libpng-dev
   # BCQ_WITH_MPI
   libopenmpi-dev openmpi-bin
+  # tests/continuous: h5py writes D4RL and Minari files as published; fuzz/ (make fuzz):
+  # libFuzzer with ASan and UBSan
+  python3-h5py clang-14 libclang-rt-14-dev
 )
 
 missing=()
