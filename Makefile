@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo example-report test test-slow bench experiment clean
+.PHONY: all deps configure build demo example-report test test-slow bench experiment clean mutate
 
 all: build
 
@@ -52,3 +52,23 @@ experiment: build
 
 clean:
 	rm -rf $(BUILD)
+
+# Mutation campaign over mdp/, bcql/ and proofs_checks/ (mutation/mutants.txt): each mutant
+# alone in a torch-free copy of the committed tree, rebuilt and run against the default tests.
+mutate:
+	bash scripts/mutate.sh $(MUTATE_DIR)
+
+# libFuzzer targets (fuzz/) built with clang-14, ASan and UBSan in $(FUZZ_BUILD), each run
+# FUZZ_SECONDS on its seed corpus (fuzz/corpus/); a crash, leak or 1 s input fails the run.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS    = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+.PHONY: fuzz
+fuzz: | deps
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_C_FLAGS="$(FUZZ_FLAGS)" -DCMAKE_CXX_FLAGS="$(FUZZ_FLAGS)" \
+	  -DBCQ_BUILD_FUZZ=ON -DBCQ_WITH_TORCH=OFF -DBCQ_WITH_MUJOCO=OFF -DBCQ_WITH_MPI=OFF \
+	  -DBCQ_BUILD_TESTS=OFF -DBCQ_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

@@ -38,6 +38,7 @@ void add_verify_commands(CLI::App& app);    // verify, demo (proofs_checks/)
 void add_env_commands(CLI::App& app);       // env list / rollout (continuous/envs)
 #endif
 void add_report_commands(CLI::App& app);      // report (reports/)
+void add_study_tabular_command(CLI::App& study);  // study tabular (study/tabular)
 void add_buffer_commands(CLI::App& app);      // buffer info (continuous/replay_buffer, no LibTorch)
 void add_continuous_commands(CLI::App& app);  // collect, train, eval (continuous/): bcq-continuous
 void add_study_commands(CLI::App& app);       // study plan / run / status (study/): bcq-continuous

@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
   bcq::cli::add_env_commands(app);
 #endif
   bcq::cli::add_report_commands(app);
+  // `bcq study tabular` needs no LibTorch, so it runs in `bcq` itself.
+  CLI::App* study = app.add_subcommand("study", "Studies over a grid of cells (tabular: SPIBB-style)");
+  study->require_subcommand(1);
+  bcq::cli::add_study_tabular_command(*study);
   bcq::cli::add_buffer_commands(app);
   // Listed for --help; they run in bcq-continuous (see above).
   app.add_subcommand("collect", "Collect a continuous-control batch (HDF5, D4RL keys) with a behavioural DDPG agent");

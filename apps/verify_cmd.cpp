@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "apps/cli_common.hpp"
 #include "common/atomic_file.hpp"
+#include "common/mpi.hpp"
 #include "proofs_checks/verify.hpp"
 
 namespace bcq::cli {
@@ -23,14 +25,13 @@ struct VerifyCliOptions {
   std::string out_dir;
   bool no_probes = false;
   bool quiet = false;
+  // Test-only seams (hidden from --help): plant a bug, or put the probes' dropped conditions back.
+  std::string plant = "none";
+  bool restore_dropped_condition = false;
 };
 
-std::string verdict(const proofs::StatementReport& r) {
-  if (r.gave_up) return "GAVE UP";
-  if (!r.probe) return r.failed ? "FAILED" : "passed";
-  if (r.failed) return r.counterexample_expected ? "counterexample found" : "UNEXPECTED counterexample";
-  return r.counterexample_expected ? "NOT FOUND (expected one)" : "none found (as expected)";
-}
+// The verdict text comes from the same function that decides ok and the exit code.
+std::string verdict(const proofs::StatementReport& r) { return proofs::verdict_of(r).text; }
 
 std::string tags_text(const proofs::StatementReport& r) {
   std::string out;
@@ -43,6 +44,7 @@ nlohmann::json report_json(const proofs::VerifyReport& report, const VerifyCliOp
   out["format"] = "bcq-verify/1";
   out["cases"] = o.cases;
   out["seed"] = o.seed;
+  out["ranks"] = report.ranks;
   out["ok"] = report.ok();
   out["statements"] = nlohmann::json::array();
   for (const auto& r : report.statements) {
@@ -63,7 +65,11 @@ nlohmann::json report_json(const proofs::VerifyReport& report, const VerifyCliOp
       s["counterexample_expected"] = r.counterexample_expected;
       s["explanation"] = r.explanation;
     }
-    if (r.failed || r.gave_up) {
+    if (r.failed) {
+      s["failing_case"] = r.failing_case;
+      s["failing_case_seed"] = r.failing_case_seed;
+    }
+    if (r.failed || r.gave_up || r.errored) {
       s["failure"] = r.failure;
       s["counterexample"] = r.counterexample;
       s["saved_files"] = r.saved_files;
@@ -84,8 +90,10 @@ void print_report(const proofs::VerifyReport& report, std::ostream& out) {
   for (const auto& r : report.statements)
     if (!r.tags.empty()) out << fmt::format("  {:<36} {}\n", r.name, tags_text(r));
   for (const auto& r : report.statements) {
-    if (!r.failed && !r.gave_up) continue;
-    out << "\n" << (r.probe ? "probe " : "STATEMENT ") << r.name << ": " << verdict(r) << " (seed " << r.seed << ")\n";
+    if (!r.failed && !r.gave_up && !r.errored) continue;
+    out << "\n" << (r.probe ? "probe " : "STATEMENT ") << r.name << ": " << verdict(r) << " (seed " << r.seed;
+    if (r.failed) out << ", case " << r.failing_case;
+    out << "; replay: bcq verify --theorem " << r.name << " --seed " << r.seed << ")\n";
     if (r.probe) out << "  dropped: " << r.dropped << "\n  why: " << r.explanation << "\n";
     out << "  " << r.failure << "\n";
     if (!r.counterexample.empty()) {
@@ -96,14 +104,22 @@ void print_report(const proofs::VerifyReport& report, std::ostream& out) {
   }
 }
 
-proofs::VerifyReport run_verify(const VerifyCliOptions& o) {
+// Tags of the messages between ranks.
+constexpr int kShareTag = 18;
+
+// Runs verify in this process, or split across the ranks of an MPI job: every rank runs its
+// share of each statement's cases; rank 0 merges them into the report one process writes.
+// Returns the report on rank 0 and std::nullopt on the other ranks.
+std::optional<proofs::VerifyReport> run_verify(const VerifyCliOptions& o, const mpi::Session& session) {
   proofs::VerifyOptions vo;
   vo.theorem = o.theorem;
   vo.cases = o.cases;
   vo.seed = o.seed;
   vo.out_dir = o.out_dir;
   vo.include_probes = !o.no_probes;
-  const bool progress = !o.quiet && stderr_is_tty();
+  vo.config.plant = proofs::planted_bug_from_string(o.plant);
+  vo.config.restore_dropped_condition = o.restore_dropped_condition;
+  const bool progress = !o.quiet && stderr_is_tty() && session.rank() == 0;
   const auto start = std::chrono::steady_clock::now();
   if (progress) {
     vo.on_start = [start](const std::string& name, size_t i, size_t n) {
@@ -112,16 +128,29 @@ proofs::VerifyReport run_verify(const VerifyCliOptions& o) {
       std::cerr << fmt::format("\r\033[K[{}/{}] {} ({:.0f} s elapsed{})", i + 1, n, name, elapsed, eta) << std::flush;
     };
   }
-  proofs::VerifyReport report = proofs::verify(vo);
+  std::vector<proofs::StatementShare> mine = proofs::verify_share(vo, session.rank(), session.size());
+  if (session.rank() != 0) {
+    mpi::send_string(0, kShareTag, proofs::shares_to_json(mine).dump());
+    return std::nullopt;
+  }
+  std::vector<std::vector<proofs::StatementShare>> shares(static_cast<size_t>(session.size()));
+  shares[0] = std::move(mine);
+  for (int received = 1; received < session.size(); ++received) {
+    int from = 0;
+    std::string text = mpi::recv_string(mpi::kAnySource, kShareTag, &from);
+    shares[static_cast<size_t>(from)] = proofs::shares_from_json(nlohmann::json::parse(text));
+  }
   if (progress) std::cerr << "\r\033[K";
-  return report;
+  return proofs::merge_shares(vo, shares);
 }
 
 void verify_command(const VerifyCliOptions& o) {
-  proofs::VerifyReport report = run_verify(o);
-  if (!o.json_path.empty()) write_file_atomic(o.json_path, report_json(report, o).dump(1) + "\n");
-  print_report(report, std::cout);
-  if (!report.ok()) set_failed_check();
+  mpi::Session session;
+  std::optional<proofs::VerifyReport> report = run_verify(o, session);
+  if (!report) return;  // not rank 0: rank 0 reports for the job
+  if (!o.json_path.empty()) write_file_atomic(o.json_path, report_json(*report, o).dump(1) + "\n");
+  print_report(*report, std::cout);
+  if (report->exit_code() != 0) set_failed_check();
 }
 
 struct DemoOptions {
@@ -172,7 +201,10 @@ void demo_command(const DemoOptions& o) {
   vo.out_dir = o.out_dir + "/counterexamples";
   std::cout << "bcq demo: verifying Theorems 1-4, Lemma 1 and Remark 1 on random MDPs (" << o.cases
             << " cases each) and searching for counterexamples when a condition is dropped...\n\n";
-  proofs::VerifyReport report = run_verify(vo);
+  mpi::Session session;
+  std::optional<proofs::VerifyReport> ran = run_verify(vo, session);
+  if (!ran) return;  // not rank 0
+  const proofs::VerifyReport& report = *ran;
   write_file_atomic(o.out_dir + "/verify.json", report_json(report, vo).dump(1) + "\n");
   write_file_atomic(o.out_dir + "/report.md", markdown_report(report, o));
   std::cout << fmt::format("{:<38} {:>6} {:>8}  {}\n", "statement", "cases", "seconds", "verdict");
@@ -185,7 +217,7 @@ void demo_command(const DemoOptions& o) {
                            o.out_dir, o.out_dir, vo.out_dir);
   std::cout << (report.ok() ? "All statements hold and every necessary condition has a counterexample.\n"
                             : "SOME CHECKS FAILED: see the report.\n");
-  if (!report.ok()) set_failed_check();
+  if (report.exit_code() != 0) set_failed_check();
 }
 
 }  // namespace
@@ -199,11 +231,17 @@ void add_verify_commands(CLI::App& app) {
                      "statement to run, a prefix such as theorem2 (with its probes), or all:\n" + names);
   verify->add_option("--cases", v->cases, "cases per statement (probes search this many)")
       ->check(whole_number(1, 10000000));
-  verify->add_option("--seed", v->seed, "RapidCheck seed (statement i uses seed + i)")->check(seed_number());
+  verify->add_option("--seed", v->seed,
+                     "master seed: every case has its own seed, derived from this one, the statement and the case's "
+                     "index (the same cases for any number of MPI ranks)")->check(seed_number());
   verify->add_option("--json", v->json_path, "write the report as JSON to this file");
   verify->add_option("--out", v->out_dir, "save shrunk counterexamples (mdp.json, batch.csv, policy.json) here");
   verify->add_flag("--no-probes", v->no_probes, "skip the necessity probes");
   verify->add_flag("--quiet", v->quiet, "no progress output");
+  // Test-only seams (docs/verification.md), hidden from --help.
+  verify->add_option("--plant-bug", v->plant, "test-only: plant a bug")->group("");
+  verify->add_flag("--restore-dropped-condition", v->restore_dropped_condition, "test-only: probes keep their condition")
+      ->group("");
   verify->callback([v] { verify_command(*v); });
 
   auto d = std::make_shared<DemoOptions>();

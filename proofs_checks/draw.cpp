@@ -34,12 +34,12 @@ Case draw_case(const DrawSpec& spec) {
                   ", |A|=" + std::to_string(mdp.num_actions()) + ", gamma=" + std::to_string(mdp.gamma()).substr(0, 4) +
                   ", |B|=" + std::to_string(c.batch.size());
   record_case(c);
-  RC_TAG(std::string(deterministic ? "deterministic" : "stochastic"));
-  RC_TAG(std::string(coherent ? "coherent" : "incoherent"));
-  RC_TAG(std::string(S <= 3 ? "|S| 1-3" : S <= 6 ? "|S| 4-6" : "|S| 7-8"));
+  tag_case(std::string(deterministic ? "deterministic" : "stochastic"));
+  tag_case(std::string(coherent ? "coherent" : "incoherent"));
+  tag_case(std::string(S <= 3 ? "|S| 1-3" : S <= 6 ? "|S| 4-6" : "|S| 7-8"));
   bool start_in_batch = false;
   for (const Transition& t : c.batch.transitions) start_in_batch = start_in_batch || t.s == 0;
-  RC_TAG(std::string(start_in_batch ? "s_0 in B" : "s_0 not in B"));
+  tag_case(std::string(start_in_batch ? "s_0 in B" : "s_0 not in B"));
   return c;
 }
 

@@ -49,7 +49,10 @@ double sampled_tolerance(const Case& c, const bcql::SampledResult& run);
 
 /// Fails the case with `message` unless `condition` holds.
 inline void require(bool condition, const std::string& message) {
-  if (!condition) RC_FAIL(message);
+  if (!condition) {
+    record_failure_message(message);
+    RC_FAIL(message);
+  }
 }
 
 std::string fmt_pair(int s, int a);

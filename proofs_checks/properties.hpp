@@ -11,10 +11,34 @@
 
 namespace bcq::proofs {
 
+/// A bug planted on purpose by a test-only seam: each breaks exactly what one statement checks,
+/// so that a test can see `verify` fail on it (docs/verification.md lists which breaks which).
+enum class PlantedBug {
+  kNone,
+  kQLearningBatchMax,          ///< theorem1*: Q-learning takes Eq. 6's in-batch max instead of Eq. 2's
+  kLemma1IgnoresReachability,  ///< lemma1: the condition is checked on every pair with pi(a|s) > 0
+  kRemark1WrongValues,         ///< remark1: Eq. 16 is fed Q^pi (in M) where it needs Q^pi_B
+  kTheorem2IgnoresReachability,///< theorem2: "batch-constrained" checked on every state, reached or not
+  kExistenceUniformWitness,    ///< theorem2-existence: the witness is the uniform policy
+  kDropLastTransition,         ///< theorem3*: BCQL learns from B without its last transition
+  kUnconstrainedBcql,          ///< theorem4*: BCQL maxes over all actions (Eq. 6 turned back into Eq. 2)
+  kDiscardEverything,          ///< every statement: every case is discarded (the run must give up)
+};
+
+/// Names of the planted bugs for the command line ("none", "q-learning-batch-max", ...).
+const char* to_string(PlantedBug bug);
+/// The planted bug called `name`; throws InputError for an unknown name.
+PlantedBug planted_bug_from_string(const std::string& name);
+/// Every planted bug except kNone.
+std::vector<PlantedBug> planted_bugs();
+
 /// Switches for test-only seams (a planted bug must make the suite fail).
 struct CheckConfig {
-  /// BCQL maxes over all actions (Eq. 6 turned back into Eq. 2) in every BCQL computation.
-  bool plant_unconstrained_bcql = false;
+  PlantedBug plant = PlantedBug::kNone;
+  /// Probes run with their dropped condition put back (the theorem's own setting): a probe must
+  /// then find nothing, which shows that its counterexamples come from the dropped condition.
+  bool restore_dropped_condition = false;
+  bool planted(PlantedBug bug) const { return plant == bug; }
 };
 
 struct Statement {
@@ -39,8 +63,22 @@ void record_case(const Case& c);
 /// The last case a property failed on (the shrunk counterexample once RapidCheck is done).
 const Case* failed_case();
 void clear_failed_case();
-/// Called by the runner when the current case failed: remembers it as failed_case().
+/// Called by the runner when the current case failed: remembers it as failed_case(), with the
+/// message that require() gave for it.
 void mark_current_case_failed();
+
+/// The runner's view of one run of a property, kept by the property helpers themselves so
+/// that `verify` never parses RapidCheck's output text: the message of the failing require()
+/// and the classification tags of the case. begin_case() clears both.
+void begin_case();
+void record_failure_message(const std::string& message);
+/// The message of the current case (empty when it did not fail through require()).
+const std::string& current_failure_message();
+/// The message of failed_case().
+const std::string& failed_case_message();
+/// Classifies the current case under `tag` (also shown by RapidCheck inside gtest).
+void tag_case(const std::string& tag);
+const std::vector<std::string>& current_tags();
 
 // Registration helpers used by the per-statement files.
 void add_theorem1(std::vector<Statement>& out);

@@ -16,12 +16,17 @@ QTable optimal_batch_mdp_values(const Case& c) {
   return policy_iteration(mb).Q;
 }
 
-void exact(const CheckConfig&) {
+// The algorithm under test; the planted bug gives Q-learning the in-batch max of Eq. 6.
+bcql::Algorithm q_learning(const CheckConfig& cfg) {
+  return cfg.planted(PlantedBug::kQLearningBatchMax) ? bcql::Algorithm::kBcql : bcql::Algorithm::kQLearning;
+}
+
+void exact(const CheckConfig& cfg) {
   Case c = draw_case({});
   const FiniteMdp& mdp = *c.mdp;
   bcql::PreparedBatch pb = bcql::prepare_batch(mdp, c.batch);
   bcql::SynchronousOptions so;
-  so.algorithm = bcql::Algorithm::kQLearning;
+  so.algorithm = q_learning(cfg);
   so.q_init = c.q_init;
   so.tolerance = 1e-11;
   bcql::SynchronousResult sync = bcql::run_synchronous(pb, so);
@@ -36,7 +41,7 @@ void exact(const CheckConfig&) {
     }
 }
 
-void sampled(bool robbins_monro, Determinism determinism) {
+void sampled(const CheckConfig& cfg, bool robbins_monro, Determinism determinism) {
   DrawSpec spec;
   spec.sampled_gamma = true;
   spec.determinism = determinism;
@@ -44,7 +49,7 @@ void sampled(bool robbins_monro, Determinism determinism) {
   const FiniteMdp& mdp = *c.mdp;
   bcql::PreparedBatch pb = bcql::prepare_batch(mdp, c.batch);
   const uint64_t seed = static_cast<uint64_t>(*rc::gen::inRange(0, 1 << 20));
-  bcql::SampledResult run = bcql::run_sampled(pb, sampled_options(c, pb, bcql::Algorithm::kQLearning, robbins_monro, seed));
+  bcql::SampledResult run = bcql::run_sampled(pb, sampled_options(c, pb, q_learning(cfg), robbins_monro, seed));
   require_sampled_close(c, pb, run, optimal_batch_mdp_values(c), "sampled Q-learning vs Q*_{M_B}", seed);
 }
 
@@ -55,12 +60,13 @@ void add_theorem1(std::vector<Statement>& out) {
                  false, true, "", "", false, exact});
   out.push_back({"theorem1-sampled",
                  "Theorem 1: sampled Q-learning (Eq. 2, alpha = 1/n^0.6) ends within the statistical tolerance of Q*_{M_B}",
-                 false, true, "", "", true, [](const CheckConfig&) { sampled(true, Determinism::kAny); }});
+                 false, true, "", "", true, [](const CheckConfig& cfg) { sampled(cfg, true, Determinism::kAny); }});
   out.push_back({"probe:theorem1-constant-step", "Theorem 1 with a constant step size (alpha = 0.5) in a stochastic MDP",
                  true, true, "Robbins-Monro step sizes",
                  "With a constant step the iterate keeps averaging the latest noisy targets r + gamma max Q(s'): "
                  "in a stochastic MDP it fluctuates around Q*_{M_B} with a spread that does not shrink.",
-                 true, [](const CheckConfig&) { sampled(false, Determinism::kStochastic); }});
+                 true,
+                 [](const CheckConfig& cfg) { sampled(cfg, cfg.restore_dropped_condition, Determinism::kStochastic); }});
 }
 
 }  // namespace bcq::proofs

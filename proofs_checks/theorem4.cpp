@@ -40,7 +40,7 @@ bcql::SynchronousResult synchronous(const Case& c, const bcql::PreparedBatch& pb
   bcql::SynchronousOptions so;
   so.algorithm = algorithm;
   so.q_init = c.q_init;
-  so.test_unconstrained_max = cfg.plant_unconstrained_bcql;
+  so.test_unconstrained_max = cfg.planted(PlantedBug::kUnconstrainedBcql);
   bcql::SynchronousResult sync = bcql::run_synchronous(pb, so);
   require(sync.converged, "synchronous iteration did not converge");
   return sync;
@@ -97,14 +97,21 @@ void sampled(const CheckConfig& cfg, bool robbins_monro) {
   bcql::PreparedBatch pb = bcql::prepare_batch(mdp, c.batch);
   const uint64_t seed = static_cast<uint64_t>(*rc::gen::inRange(0, 1 << 20));
   bcql::SampledOptions so = sampled_options(c, pb, bcql::Algorithm::kBcql, robbins_monro, seed);
-  so.test_unconstrained_max = cfg.plant_unconstrained_bcql;
+  so.test_unconstrained_max = cfg.planted(PlantedBug::kUnconstrainedBcql);
   bcql::SampledResult run = bcql::run_sampled(pb, so);
   bcql::BatchConstrainedSolution star = bcql::batch_constrained_policy_iteration(mdp, bcql::allowed_actions(mdp, pb.counts));
   require_sampled_close(c, pb, run, star.Q, "sampled BCQL vs Q^{pi*}", seed);
 }
 
 // Probes: (ii) with one condition of Theorem 4 dropped, or with Q-learning instead of BCQL.
+// With restore_dropped_condition the probe runs in Theorem 4's own setting (deterministic MDP,
+// coherent B, BCQL) and must find nothing.
 void probe_values_true(const CheckConfig& cfg, Determinism determinism, BatchKind batch, bcql::Algorithm algorithm) {
+  if (cfg.restore_dropped_condition) {
+    determinism = Determinism::kDeterministic;
+    batch = BatchKind::kCoherentTrajectories;
+    algorithm = bcql::Algorithm::kBcql;
+  }
   DrawSpec spec;
   spec.determinism = determinism;
   spec.batch = batch;
@@ -148,7 +155,7 @@ void add_theorem4(std::vector<Statement>& out) {
                  "Not necessary here: in a deterministic MDP every draw of (s,a) from a consistent batch has the same "
                  "reward and successor, so the sampled target has no noise and BCQL with any constant alpha in (0, 1] "
                  "is an asynchronous contraction that converges geometrically. The search should find nothing.",
-                 true, [](const CheckConfig& cfg) { sampled(cfg, false); }});
+                 true, [](const CheckConfig& cfg) { sampled(cfg, cfg.restore_dropped_condition); }});
   out.push_back({"probe:theorem4-q-learning", "Theorem 4's conclusion for unconstrained Q-learning instead of BCQL", true,
                  true, "the batch constraint of Eq. 6",
                  "Q-learning's max also ranges over pairs that B never saw, valued at Q_init (extrapolation error): with "

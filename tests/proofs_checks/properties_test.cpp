@@ -1,6 +1,7 @@
 // The statements of THEORY.md as RapidCheck properties inside gtest (RC_PARAMS="max_success=..."
 // raises the count; the default is 100 cases each). The same property functions run in
-// `bcq verify`.
+// `bcq verify`. ctest runs them from a fixed seed (RC_PARAMS=seed=..., tests/proofs_checks/
+// CMakeLists.txt); `ctest -L fresh-seeds` from a new one.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
