@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "apps/cli_common.hpp"
+#include "bcql/dense_evaluation.hpp"
 #include "bcql/extrapolation_error.hpp"
 #include "bcql/prepared_batch.hpp"
+#include "bcql/safe_policy_improvement.hpp"
 #include "bcql/sampled.hpp"
 #include "bcql/synchronous.hpp"
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
+#include "mdp/analysis.hpp"
 #include "mdp/batch.hpp"
 #include "mdp/io.hpp"
 
@@ -70,9 +73,120 @@ struct TabularOptions {
   std::string json_path;
   const CLI::Option* json_option = nullptr;
   std::string policy_out;
+  // Safe policy improvement (basic-rl, spibb, spibb-leq, ramdp, vi-lcb, behaviour).
+  std::string baseline_path;
+  long n_wedge = 10;
+  double kappa = 0.003;
+  double lcb_c = 0.01;
 };
 
+// The safe-policy-improvement algorithms of bcql/safe_policy_improvement.hpp on one MDP and
+// batch: the policy (S x A probabilities), its values in M_B and its true values in M.
+void run_safe_improvement(const TabularOptions& o) {
+  check_finite(o.q_init, "--q-init");
+  check_finite(o.kappa, "--kappa");
+  check_finite(o.lcb_c, "--lcb-c");
+  if (o.n_wedge < 0) throw InputError("--n-wedge must be >= 0");
+  if (o.kappa < 0) throw InputError("--kappa must be >= 0");
+  if (o.lcb_c < 0) throw InputError("--lcb-c must be >= 0");
+  const bool needs_baseline = o.algo == "spibb" || o.algo == "spibb-leq" || o.algo == "behaviour";
+  if (needs_baseline && o.baseline_path.empty())
+    throw InputError("--algo " + o.algo + " needs --baseline P (the behaviour policy, bcq-policy/1)");
+  const FiniteMdp mdp = load_mdp(o.mdp_path);
+  const Batch batch = load_batch(o.batch_path);
+  Policy pi_b;
+  if (!o.baseline_path.empty())
+    pi_b = load_policy(o.baseline_path, mdp.num_states(), mdp.num_actions());  // validated
+  const bcql::MaximumLikelihoodModel model =
+      bcql::maximum_likelihood_model(mdp, batch, o.q_init, o.batch_path);
+  bcql::ImprovedPolicy result;
+  nlohmann::ordered_json params;
+  if (o.algo == "basic-rl") {
+    result = bcql::basic_rl(model);
+  } else if (o.algo == "spibb") {
+    result = bcql::pi_b_spibb(model, pi_b, o.n_wedge);
+    params["n_wedge"] = o.n_wedge;
+  } else if (o.algo == "spibb-leq") {
+    result = bcql::pi_leq_b_spibb(model, pi_b, o.n_wedge);
+    params["n_wedge"] = o.n_wedge;
+  } else if (o.algo == "ramdp") {
+    result = bcql::ramdp(model, o.kappa);
+    params["kappa"] = o.kappa;
+  } else if (o.algo == "vi-lcb") {
+    bcql::VilcbOptions opt;
+    opt.c = o.lcb_c;
+    result = bcql::vi_lcb(model, opt);
+    const bcql::RewardRange range = bcql::reward_range(model);
+    params["c"] = o.lcb_c;
+    params["v_min"] = range.v_min;
+    params["v_max"] = range.v_max;
+  } else {  // behaviour: pi_b itself, valued in M_B
+    result.policy = pi_b;
+    result.Q = bcql::q_in_batch_mdp(model, pi_b);
+    result.V.assign(static_cast<size_t>(mdp.num_states()), 0.0);
+    for (int s = 0; s < mdp.num_states(); ++s)
+      for (int a = 0; a < mdp.num_actions(); ++a)
+        result.V[static_cast<size_t>(s)] += pi_b(s, a) * result.Q(s, a);
+    result.converged = true;
+  }
+  if (!result.converged) set_failed_check();
+  const bcql::DensePolicyValue truth = bcql::evaluate_policy_dense(mdp, result.policy);
+  double rho = 0.0, rho_batch = 0.0;
+  for (int s = 0; s < mdp.num_states(); ++s) {
+    rho += mdp.initial()[static_cast<size_t>(s)] * truth.V[static_cast<size_t>(s)];
+    rho_batch += mdp.initial()[static_cast<size_t>(s)] * result.V[static_cast<size_t>(s)];
+  }
+  const bool constrained = unconstrained_pairs(mdp, model.counts, result.policy).empty();
+
+  nlohmann::ordered_json out;
+  out["format"] = "bcq-tabular/1";
+  out["algorithm"] = o.algo;
+  out["mdp"] = o.mdp_path;
+  out["batch"] = o.batch_path;
+  if (!o.baseline_path.empty()) out["baseline"] = o.baseline_path;
+  out["num_states"] = mdp.num_states();
+  out["num_actions"] = mdp.num_actions();
+  out["gamma"] = mdp.gamma();
+  out["batch_size"] = batch.size();
+  out["q_init"] = o.q_init;
+  out["parameters"] = params;
+  out["iterations"] = result.iterations;
+  out["converged"] = result.converged;
+  QTable policy_table(mdp.num_states(), mdp.num_actions());
+  policy_table.values = result.policy.probs;
+  out["policy"] = table_json(policy_table);
+  out["Q"] = table_json(result.Q);
+  out["V"] = result.V;
+  out["V_true"] = truth.V;
+  out["Q_true"] = table_json(truth.Q);
+  out["return_estimated"] = rho_batch;
+  out["return_true"] = rho;
+  out["batch_constrained"] = constrained;
+  if (!json_to_stdout(o.json_option, o.json_path)) {
+    std::cout << fmt::format("{}: {} improvement steps, {}; return from d_0: {:.6f} estimated "
+                             "(model), {:.6f} true (MDP); {}batch-constrained\n",
+                             o.algo, result.iterations, result.converged ? "converged" : "NOT converged",
+                             rho_batch, rho, constrained ? "" : "not ");
+    std::cout << fmt::format("{:>6} {:>11} {:>11}  pi(a|s) for a = 0..{} ('~': (s,a) not in the batch)\n",
+                             "state", "V model", "V true", mdp.num_actions() - 1);
+    for (int s = 0; s < mdp.num_states(); ++s) {
+      std::string ps;
+      for (int a = 0; a < mdp.num_actions(); ++a)
+        ps += fmt::format(" {:>7.4f}{}", result.policy(s, a),
+                          model.counts.contains(s, a) || mdp.is_terminal(s) ? " " : "~");
+      std::cout << fmt::format("{:>6} {:>11.6f} {:>11.6f} {}{}\n", s, result.V[static_cast<size_t>(s)],
+                               truth.V[static_cast<size_t>(s)], ps,
+                               mdp.is_terminal(s) ? "  (terminal)" : "");
+    }
+  }
+  emit_json(out, o.json_option, o.json_path);
+}
+
 void run_tabular(const TabularOptions& o) {
+  if (o.algo != "q-learning" && o.algo != "bcql") {
+    run_safe_improvement(o);
+    return;
+  }
   const bcql::Algorithm algorithm = bcql::algorithm_from_string(o.algo);
   check_finite(o.q_init, "--q-init");
   if (o.iterations < 0) throw InputError("--iterations must be >= 0");
@@ -278,10 +392,13 @@ void run_error(const ErrorOptions& o) {
 void add_tabular_commands(CLI::App& app) {
   auto t = std::make_shared<TabularOptions>();
   CLI::App* tab = app.add_subcommand(
-      "tabular", "Q-learning (Eq. 2) or BCQL (Eq. 6) on a batch, sampled or synchronous");
-  tab->add_option("--algo", t->algo, "q-learning | bcql")
+      "tabular", "Q-learning (Eq. 2) or BCQL (Eq. 6) on a batch, sampled or synchronous, or a "
+                 "safe policy improvement baseline (basic RL, SPIBB, RaMDP, VI-LCB)");
+  tab->add_option("--algo", t->algo,
+                  "q-learning | bcql | basic-rl | spibb | spibb-leq | ramdp | vi-lcb | behaviour")
       ->required()
-      ->check(CLI::IsMember({"q-learning", "bcql"}));
+      ->check(CLI::IsMember({"q-learning", "bcql", "basic-rl", "spibb", "spibb-leq", "ramdp",
+                             "vi-lcb", "behaviour"}));
   tab->add_option("--mdp", t->mdp_path, "MDP file (bcq-mdp/1 JSON)")->required();
   tab->add_option("--batch", t->batch_path, "batch CSV (s,a,r,s_next,done)")->required();
   tab->add_option("--mode", t->mode,
@@ -309,6 +426,13 @@ void add_tabular_commands(CLI::App& app) {
                                    "JSON result: to stdout, or to the file given")
                        ->expected(0, 1);
   tab->add_option("--policy-out", t->policy_out, "also write the learned policy (bcq-policy/1)");
+  tab->add_option("--baseline", t->baseline_path,
+                  "spibb, spibb-leq, behaviour: the behaviour policy pi_b (bcq-policy/1)");
+  tab->add_option("--n-wedge", t->n_wedge,
+                  "spibb, spibb-leq: N_wedge, pairs seen fewer times are bootstrapped (default 10)");
+  tab->add_option("--kappa", t->kappa, "ramdp: reward penalty kappa / sqrt(N(s,a)) (default 0.003)");
+  tab->add_option("--lcb-c", t->lcb_c,
+                  "vi-lcb: bonus constant c of c V_max / sqrt(N(s,a)) (default 0.01)");
   tab->callback([t] { run_tabular(*t); });
 
   auto e = std::make_shared<ErrorOptions>();

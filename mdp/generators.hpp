@@ -30,4 +30,13 @@ FiniteMdp chain(int n, double slip, double gamma = 0.9);
 FiniteMdp gridworld(int width, int height, double slip,
                     const std::vector<std::pair<int, int>>& walls, double gamma = 0.9);
 
+/// The garnets of the SPIBB benchmark (Laroche et al. 2019): every (s,a) has `branching`
+/// distinct successors drawn uniformly with probabilities from uniform cut points (as garnet()),
+/// d_0 = state 0, and one goal state, terminal, that pays 1 on arrival (every other reward is
+/// 0). As in SPIBB, the goal is the "farthest" state: among states 1..S-1, the one whose optimal
+/// return from state 0 is lowest while still above gamma^horizon. branching = 1 gives a
+/// deterministic garnet. Throws InputError when no state qualifies.
+FiniteMdp spibb_garnet(int num_states, int num_actions, int branching, uint64_t seed,
+                       double gamma = 0.95, int horizon = 50);
+
 }  // namespace bcq
