@@ -9,8 +9,8 @@ namespace {
 const char* kCss =
     "body{font-family:system-ui,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}"
     "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
-    "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right}"
-    "th{background:#f3f3f3}td:first-child,td:nth-child(2){text-align:left}"
+    "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:left;vertical-align:top}"
+    "th{background:#f3f3f3}"
     "pre{background:#f7f7f7;padding:0.6em;overflow-x:auto;font-size:0.85em}"
     "figure{margin:1em 0}figcaption{font-size:0.9em;color:#555}svg{max-width:100%;height:auto}"
     ".side{display:flex;flex-wrap:wrap;gap:1em}.side>div{flex:1 1 420px}";

@@ -138,7 +138,7 @@ void verification_section(Document& doc, const VerifyResult& v, Drawing& drawing
     if (!s.failure.empty()) doc.paragraph(s.failure);
     if (s.has_counterexample) {
       std::string file;
-      const std::string svg = drawing.graph("counterexample-" + slug(v.name + "-" + s.name), s.drawn.dot, file);
+      const std::string svg = drawing.graph("counterexample-" + slug(s.name), s.drawn.dot, file);
       if (!svg.empty()) {
         doc.figure(svg, file,
                    "Double circles: terminal states; s_init (dashed): where pairs outside the batch lead in M_B. "

@@ -42,8 +42,8 @@ std::string optional_text(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
-// Shortest text that reads back as the same number ("0.5", "1", "-0.25").
-std::string short_number(double x) { return fmt::format("{}", x); }
+// A label's number: 3 significant digits ("0.5", "1", "0.667"); case.txt beside it has them all.
+std::string short_number(double x) { return fmt::format("{:.3g}", x); }
 
 // Where a counterexample saved as `saved` (a path relative to where bcq ran) is now: beside the
 // verify file in counterexamples/<name>, else at the saved path itself.

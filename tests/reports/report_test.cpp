@@ -412,3 +412,51 @@ TEST(ReportWrite, RunsWithoutEvaluationsAndDivergedRuns) {
 }
 
 }  // namespace
+
+// config.json and status.json have one definition (common/run_files.hpp): what the writer
+// produces, the reader gives back field for field.
+#include "common/run_files.hpp"
+
+namespace {
+
+TEST(RunFiles, ConfigAndStatusRoundTrip) {
+  bcq::RunConfig c;
+  c.algo = "bcq";
+  c.env = "hopper";
+  c.buffer = "/data/hopper_final.h5";
+  c.buffer_attributes = {{"kind", "final"}, {"behavioural_return", 1234.5}};
+  c.buffer_size = 100000;
+  c.iterations = 300000;
+  c.eval_every = 5000;
+  c.eval_episodes = 10;
+  c.eval_seed = 103;
+  c.seed = 3;
+  c.threads = 2;
+  c.precision = "bf16";
+  c.git_commit = "abc";
+  c.hyperparameters = {{"batch_size", 100}};
+  const auto j = bcq::run_config_json(c);
+  EXPECT_EQ(j["format"], "bcq-run/1");
+  EXPECT_FALSE(j.contains("behavioural"));  // only concurrent runs have a behavioural agent
+  const auto back = bcq::parse_run_config(j.dump(2), "config.json");
+  EXPECT_EQ(bcq::run_config_json(back), j);
+  EXPECT_EQ(back.buffer_size, 100000);
+
+  c.concurrent = true;
+  c.buffer = "";
+  c.buffer_size = -1;  // grows: written as null
+  c.behavioural = {{"algo", "ddpg"}};
+  const auto jc = bcq::run_config_json(c);
+  EXPECT_TRUE(jc["buffer_size"].is_null());
+  EXPECT_EQ(bcq::run_config_json(bcq::parse_run_config(jc.dump(), "config.json")), jc);
+
+  const bcq::RunStatus diverged{"diverged", 7, "critic_loss", 5};
+  const auto s = bcq::run_status_json(diverged);
+  EXPECT_EQ(s.dump(), R"({"checkpoint_iteration":5,"iteration":7,"loss":"critic_loss","status":"diverged"})");
+  const auto sb = bcq::parse_run_status(s.dump(), "status.json");
+  EXPECT_EQ(bcq::run_status_json(sb), s);
+  EXPECT_EQ(bcq::run_status_json({"completed", 300000, "", -1}).dump(), R"({"iteration":300000,"status":"completed"})");
+  EXPECT_THROW(bcq::parse_run_status(R"({"status": "finished"})", "status.json"), InputError);
+}
+
+}  // namespace

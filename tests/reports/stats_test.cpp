@@ -19,6 +19,10 @@ TEST(ReportStats, InterquartileMeanIsScipysTrimMeanByHand) {
   EXPECT_DOUBLE_EQ(interquartile_mean({8, 1, 7, 2, 6, 3, 5, 4}), 4.5);
   // n = 5: drop 1 from each end of 1 3 7 10 100; mean of 3, 7, 10.
   EXPECT_DOUBLE_EQ(interquartile_mean({10, 1, 7, 3, 100}), 20.0 / 3.0);
+  // Unequal tails tell how many are dropped: n = 8 keeps 3 4 5 6 (dropping one would keep 50);
+  // n = 4 keeps 2 3 (dropping none would keep 100).
+  EXPECT_DOUBLE_EQ(interquartile_mean({100, 1, 50, 2, 6, 3, 5, 4}), 4.5);
+  EXPECT_DOUBLE_EQ(interquartile_mean({1, 2, 3, 100}), 2.5);
   // n = 3: nothing dropped.
   EXPECT_DOUBLE_EQ(interquartile_mean({1, 2, 9}), 4.0);
   EXPECT_TRUE(std::isnan(interquartile_mean({})));
