@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/input_file.hpp"
 
@@ -547,39 +548,43 @@ void save_buffer(const std::string& path, const ReplayBuffer& buffer,
       buffer.timeouts.size() != n) {
     throw std::logic_error("save_buffer: inconsistent buffer sizes");
   }
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw InputError("cannot write " + path + ": cannot create a temporary file");
-  ::close(fd);
-  try {
-    {
-      Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-      if (!file.ok()) throw InputError("cannot write " + path);
-      Handle bool_type(make_bool_type(), H5Tclose);
-      write_dataset(file.get(), path, "observations", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                    buffer.observations.data(), n, buffer.state_dim);
-      write_dataset(file.get(), path, "actions", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                    buffer.actions.data(), n, buffer.action_dim);
-      write_dataset(file.get(), path, "rewards", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                    buffer.rewards.data(), n, 0);
-      write_dataset(file.get(), path, "next_observations", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                    buffer.next_observations.data(), n, buffer.state_dim);
-      write_dataset(file.get(), path, "terminals", bool_type.get(), bool_type.get(),
-                    buffer.terminals.data(), n, 0);
-      write_dataset(file.get(), path, "timeouts", bool_type.get(), bool_type.get(),
-                    buffer.timeouts.data(), n, 0);
-      nlohmann::json attrs = attributes;
-      attrs["format"] = "bcq-buffer/1";
-      for (const auto& [name, value] : attrs.items()) write_attribute(file.get(), path, name, value);
-      if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw InputError("cannot write " + path);
+  // The file is built in memory (HDF5's core driver, no backing store) and written by
+  // write_file_atomic: HDF5 writing to disk itself leaves a file it cannot close when the disk
+  // fills, and its exit handler then crashes (segfault after the error message).
+  std::string image;
+  {
+    const double estimate = 4.0 * double(n) * double(2 * buffer.state_dim + buffer.action_dim + 1) + 2.0 * n;
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (!fapl.ok() || H5Pset_fapl_core(fapl.get(), static_cast<std::size_t>(estimate) + (1u << 20), 0) < 0) {
+      throw InputError("cannot write " + path + ": cannot set up HDF5's in-memory file");
     }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      throw InputError("cannot write " + path + " (rename)");
+    Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+    if (!file.ok()) throw InputError("cannot write " + path + ": out of memory for the HDF5 image");
+    Handle bool_type(make_bool_type(), H5Tclose);
+    write_dataset(file.get(), path, "observations", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                  buffer.observations.data(), n, buffer.state_dim);
+    write_dataset(file.get(), path, "actions", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                  buffer.actions.data(), n, buffer.action_dim);
+    write_dataset(file.get(), path, "rewards", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                  buffer.rewards.data(), n, 0);
+    write_dataset(file.get(), path, "next_observations", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                  buffer.next_observations.data(), n, buffer.state_dim);
+    write_dataset(file.get(), path, "terminals", bool_type.get(), bool_type.get(),
+                  buffer.terminals.data(), n, 0);
+    write_dataset(file.get(), path, "timeouts", bool_type.get(), bool_type.get(),
+                  buffer.timeouts.data(), n, 0);
+    nlohmann::json attrs = attributes;
+    attrs["format"] = "bcq-buffer/1";
+    for (const auto& [name, value] : attrs.items()) write_attribute(file.get(), path, name, value);
+    if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) throw InputError("cannot write " + path);
+    const ssize_t size = H5Fget_file_image(file.get(), nullptr, 0);
+    if (size <= 0) throw InputError("cannot write " + path + ": no HDF5 image");
+    image.resize(static_cast<std::size_t>(size));
+    if (H5Fget_file_image(file.get(), image.data(), image.size()) != size) {
+      throw InputError("cannot write " + path + ": no HDF5 image");
     }
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
   }
+  write_file_atomic(path, image);
 }
 
 ReplayBuffer load_buffer(const std::string& path, const BufferExpectations& expect,

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -283,6 +286,48 @@ TEST(BadData, NumericOptionsOutOfRange) {
                  {"--width does not apply to the garnet generator"});
   EXPECT_FALSE(bcq::test::file_exists(dir.file("c.json")));
   EXPECT_FALSE(bcq::test::file_exists(dir.file("x.csv")));
+}
+
+
+// ---------------------------------------------------------------- a full disk
+
+// A full disk without root: with RLIMIT_FSIZE at 1 KiB and SIGXFSZ ignored, every write past
+// 1 KiB fails (EFBIG) as on a full disk (ENOSPC); both take the same path in the writers.
+CliResult run_bcq_on_full_disk(const std::vector<std::string>& args, const std::string& dir) {
+  std::string cmd = "trap '' XFSZ; ulimit -f 2; exec " + bcq::test::shell_quote(BCQ_BINARY);
+  for (const std::string& a : args) cmd += " " + bcq::test::shell_quote(a);
+  cmd += " >" + bcq::test::shell_quote(dir + "/.stdout") + " 2>" + bcq::test::shell_quote(dir + "/.stderr");
+  CliResult r;
+  const int status = std::system(("sh -c " + bcq::test::shell_quote(cmd)).c_str());
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read_file(dir + "/.stderr");
+  std::remove((dir + "/.stdout").c_str());
+  std::remove((dir + "/.stderr").c_str());
+  return r;
+}
+
+TEST(FullDisk, WritersExit2WithOneLineAndLeaveNothing) {
+  TempDir dir;
+  write_file(dir.file("m.json"), bcq::test::kTwoStepMdp);
+  ASSERT_EQ(run_bcq({"mdp", "generate", "chain", "--n", "300", "-o", dir.file("chain.json")}, dir.path()).exit_code, 0);
+  ASSERT_EQ(run_bcq({"batch", "collect", "--mdp", dir.file("chain.json"), "--size", "3000", "-o", dir.file("b.csv")},
+                    dir.path()).exit_code, 0);
+  const std::vector<std::vector<std::string>> commands = {
+      {"mdp", "generate", "garnet", "--states", "300", "-o", dir.file("out")},
+      {"batch", "collect", "--mdp", dir.file("chain.json"), "--size", "3000", "-o", dir.file("out")},
+      {"mdp", "solve", dir.file("chain.json"), "--policy-out", dir.file("out")},
+      {"batch", "mdp", "--mdp", dir.file("chain.json"), "--batch", dir.file("b.csv"), "-o", dir.file("out")},
+      {"tabular", "--algo", "bcql", "--mode", "synchronous", "--mdp", dir.file("chain.json"), "--batch",
+       dir.file("b.csv"), "--json", dir.file("out")},
+  };
+  for (const auto& args : commands) {
+    SCOPED_TRACE(args[0] + " " + args[1]);
+    CliResult r = run_bcq_on_full_disk(args, dir.path());
+    expect_refused(r, {"cannot write " + dir.file("out")});
+    std::vector<std::string> entries = dir.entries();
+    std::sort(entries.begin(), entries.end());
+    EXPECT_EQ(entries, (std::vector<std::string>{"b.csv", "chain.json", "m.json"})) << "nothing half-written";
+  }
 }
 
 }  // namespace

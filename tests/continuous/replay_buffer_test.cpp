@@ -5,11 +5,14 @@
 // (exit 2, one stderr line).
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <hdf5.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -403,6 +406,36 @@ TEST(BufferInfoCli, BadBuffersExitWithCodeTwoAndOneLine) {
   EXPECT_EQ(t.exit_code, 2) << t.err;
   EXPECT_EQ(std::count(t.err.begin(), t.err.end(), '\n'), 1) << t.err;
   std::remove(path.c_str());
+}
+
+
+TEST(ReplayBufferFile, FullDiskIsAnInputErrorAndLeavesNothing) {
+  // RLIMIT_FSIZE with SIGXFSZ ignored makes writes fail (EFBIG) as a full disk does (ENOSPC).
+  // HDF5 writing to disk itself then left a file it could not close, and its exit handler
+  // crashed; in a child process so that the limit and any crash stay there.
+  const auto path = temp_path("full.h5");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit {4096, 4096};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int code = 0;
+    try {
+      save_buffer(path, small_buffer(4, 1, 3000), {{"env", "inverted-pendulum"}});
+      code = 10;  // should have failed
+    } catch (const InputError& e) {
+      code = std::string(e.what()).find("cannot write " + path) == 0 ? 2 : 11;
+    }
+    std::exit(code);  // runs HDF5's exit handler, as the CLI does
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child crashed (signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_FALSE(fs::exists(path));
+  for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path()))
+    EXPECT_EQ(entry.path().string().find("full.h5"), std::string::npos) << entry.path();
 }
 
 }  // namespace
