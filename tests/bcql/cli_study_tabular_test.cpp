@@ -3,6 +3,7 @@
 // headers, resume, and bad input (exit 2, one stderr line, nothing written).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -127,6 +128,24 @@ TEST_F(CliStudyTabular, StudyWritesBothTablesWithTheirHeadersAndResumes) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("0 run now, 2 already done"), std::string::npos) << r.out;
   EXPECT_EQ(runs, slurp(out + "/tabular.csv"));
+}
+
+TEST_F(CliStudyTabular, MpirunRanksGiveTheSameFilesAsOneProcess) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not found";
+  CliRun r = run("study tabular --spec '" + path("tiny.json") + "' --out '" + path("one") + "' --quiet");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // As root OpenMPI needs --allow-run-as-root; --oversubscribe lets 3 ranks share fewer cores.
+  std::string mpirun = "mpirun --oversubscribe -np 3 ";
+  if (::geteuid() == 0) mpirun += "--allow-run-as-root ";
+  const std::string cmd = mpirun + std::string(BCQ_BINARY) + " study tabular --spec '" +
+                          path("tiny.json") + "' --out '" + path("three") + "' --quiet > '" +
+                          path("mpi.out") + "' 2> '" + path("mpi.err") + "'";
+  const int status = std::system(cmd.c_str());
+  const std::string err = slurp(path("mpi.err"));
+  if (err.find("built without MPI") != std::string::npos) GTEST_SKIP() << "bcq built without MPI";
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << err;
+  EXPECT_EQ(slurp(path("one") + "/tabular.csv"), slurp(path("three") + "/tabular.csv"));
+  EXPECT_EQ(slurp(path("one") + "/tabular_summary.csv"), slurp(path("three") + "/tabular_summary.csv"));
 }
 
 TEST_F(CliStudyTabular, BadStudyInputIsRefusedWithoutWriting) {
