@@ -227,7 +227,7 @@ void study_section(Document& doc, const StudyResult& st, Drawing& drawing) {
 void tabular_section(Document& doc, const TabularResult& t, Drawing& drawing) {
   doc.heading(2, "Tabular study: " + t.name, "tabular-" + slug(t.name));
   doc.paragraph(fmt::format(
-      "{} cells{}. Normalised performance (rho(pi) - rho(pi_b)) / (rho(pi*) - rho(pi_b)), rho the exact expected "
+      "{} summary rows (MDP x determinism x behaviour x dataset size x algorithm){}. Normalised performance (rho(pi) - rho(pi_b)) / (rho(pi*) - rho(pi_b)), rho the exact expected "
       "discounted return in the true MDP: 0 is the behaviour policy, 1 the optimal policy. x% CVaR is the mean of "
       "the worst x% of a cell's runs.",
       t.cells.size(), t.runs ? fmt::format(" from {} runs", t.runs) : std::string()));
@@ -370,8 +370,11 @@ void provenance_section(Document& doc, const Results& results) {
   }
   for (const auto& t : results.tabular) {
     if (t.study.is_null()) continue;
-    doc.paragraph("Tabular study " + t.name + " (tabular_study.json):");
-    doc.preformatted(t.study.dump(2));
+    // The per-cell bookkeeping is the runner's, not provenance.
+    nlohmann::json shown = t.study;
+    shown.erase("cells");
+    doc.paragraph("Tabular study " + t.name + " (tabular_study.json, without its per-cell state):");
+    doc.preformatted(shown.dump(2));
   }
   doc.paragraph("Written by bcq report from the files above only; the same files give the same report.");
 }
