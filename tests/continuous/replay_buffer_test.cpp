@@ -438,5 +438,17 @@ TEST(ReplayBufferFile, FullDiskIsAnInputErrorAndLeavesNothing) {
     EXPECT_EQ(entry.path().string().find("full.h5"), std::string::npos) << entry.path();
 }
 
+
+TEST(FuzzFindings, CorruptMinariHeaderIsAnInputError) {
+  // Found by fuzz_buffer_hdf5: a mutated Minari file on which libhdf5 asks for 2^53 bytes
+  // (and gets none); the loader must refuse it as a bad file, exit 2 in the CLI.
+  const std::string path = std::string(BCQ_SOURCE_DIR) + "/fuzz/corpus/buffer_hdf5/regression-huge-alloc.h5";
+  EXPECT_THROW(load_buffer(path, {}), InputError);
+  const test::TempDir capture;
+  const auto r = test::run_bcq({"buffer", "info", path}, capture.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 }  // namespace
 }  // namespace bcq::continuous
