@@ -1,6 +1,8 @@
 // Orchestration: the sections in order, plots drawn into a temporary folder, files moved into
 // place at the end. What each section computes lives in its own file (grouping, tables,
-// study_tables, claims, verification, tabular); drawing in gnuplot.cpp.
+// study_tables, claims, verification, tabular); drawing in gnuplot.cpp. Over 400 lines because
+// it lays out all seven sections (one function of 30-100 lines each, read top to bottom as the
+// report reads); none of them computes a number.
 #include "reports/report.hpp"
 
 #include <unistd.h>

@@ -86,6 +86,23 @@ TEST(CliReport, BadInputExitsTwoWithOneLineAndNoOutput) {
   EXPECT_NE(r.err.find(t.file("a_file") + ": exists and is not a folder"), std::string::npos) << r.err;
 }
 
+// One readable result and one malformed: the report is written (exit 0) and names the
+// malformed one, with its reason, under "Not included".
+TEST(CliReport, MalformedResultIsListedNotFatal) {
+  TempDir t;
+  make_run(t.file("runs/good"), "1000,300,12,400,250,2\n");
+  make_run(t.file("runs/bad"), "1000,300,12,400,250,2\n2000,350,oops,9000,260,4\n");
+  const auto r = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("rep"), "--no-plots"}, t.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "1 run, 1 result not included: wrote " + t.file("rep") + "/index.html, " + t.file("rep") +
+                       "/report.md and 0 plots\n");
+  const std::string md = bcq::test::read_file(t.file("rep/report.md"));
+  const auto at = md.find("## Not included");
+  ASSERT_NE(at, std::string::npos) << md;
+  EXPECT_NE(md.find("bad/eval.csv:3: std\\_return 'oops' is not a number", at), std::string::npos) << md.substr(at);
+  EXPECT_NE(md.find("| good | ddpg | 2 |"), std::string::npos);
+}
+
 // gnuplot failing half way through the report (a stand-in first on PATH): exit 2 with gnuplot's
 // own message, and neither the report folder nor the folders created for it are left.
 TEST(CliReport, FailingGnuplotLeavesNothing) {
