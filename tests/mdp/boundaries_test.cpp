@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "mdp/analysis.hpp"
+#include "mdp/batch_mdp.hpp"
 #include "mdp/finite_mdp.hpp"
 #include "mdp/generators.hpp"
 #include "mdp/solve.hpp"
@@ -134,6 +136,59 @@ TEST(CertifiedBounds, PolicyEvaluationAtGammaNearOne) {
         mdp, pi, solver == bcq::LinearSolver::kSparseLU ? bcq::LinearSolver::kBiCGSTAB : bcq::LinearSolver::kSparseLU);
     EXPECT_LE(max_abs_v(ev.V, other.V), ev.error_bound + other.error_bound + 1e-12);
   }
+}
+
+TEST(ValidationBoundaries, StartInBatchNeedsEveryStartStateNotJustOne) {
+  // d_0 over two non-terminal states, B from one of them: s_0 in B fails, "some" holds. (The
+  // verification suite's MDPs all start in state 0, so only a unit test can see the difference.)
+  MdpSpec spec = two_state(0.5, 0.5);
+  spec.num_states = 3;
+  spec.terminal = {2};
+  spec.initial = {{0, 0.5}, {1, 0.5}};
+  spec.transitions = {{0, 0, {{2, 1.0, 1.0}}}, {1, 0, {{2, 1.0, 0.0}}}};
+  FiniteMdp mdp = FiniteMdp::build(spec, "two starts");
+  bcq::Batch batch;
+  batch.transitions = {{0, 0, 1.0, 2, true}};
+  bcq::BatchAnalysis a = bcq::analyze_batch(mdp, batch);
+  EXPECT_FALSE(a.start_in_batch);
+  EXPECT_TRUE(a.start_any_in_batch);
+  EXPECT_FALSE(a.batch_constrained_policy_exists);
+  batch.transitions.push_back({1, 0, 0.0, 2, true});
+  a = bcq::analyze_batch(mdp, batch);
+  EXPECT_TRUE(a.start_in_batch);
+  EXPECT_TRUE(a.batch_constrained_policy_exists);
+}
+
+TEST(CertifiedBounds, KrylovEvaluationOfACycleIsWithinItsBound) {
+  // Found by `bcq verify --cases 10000` (remark1, seed 11, case 6533): in this M_B the policy
+  // runs the deterministic cycle 0 -> 3 -> 1 -> 0 with rewards -1, -2, -4 at gamma 0.5, where
+  // BiCGSTAB stalls. Hand-worked: V(0) = -3 / (1 - 1/8) = -24/7, V(1) = -4 + V(0)/2 = -40/7,
+  // V(3) = -2 + V(1)/2 = -34/7. Whatever the Krylov solve returns, its certified bound must cover
+  // its distance to these values; the LU solve must hit them.
+  MdpSpec spec;
+  spec.name = "cycle";
+  spec.num_states = 4;
+  spec.num_actions = 2;
+  spec.gamma = 0.5;
+  spec.initial = {{0, 1.0}};
+  spec.transitions = {{0, 0, {{0, 1.0, 0.0}}},  {0, 1, {{3, 1.0, -1.0}}},
+                      {1, 0, {{0, 0.5, -4.0}, {1, 0.5, 0.0}}}, {1, 1, {{0, 1.0, 0.0}}},
+                      {2, 0, {{0, 1.0, 0.0}}},  {2, 1, {{0, 1.0, 0.0}}},
+                      {3, 0, {{1, 0.5, -2.0}, {2, 0.5, 0.0}}}, {3, 1, {{0, 1.0, 0.0}}}};
+  FiniteMdp mdp = FiniteMdp::build(spec, "cycle");
+  bcq::Batch batch;
+  batch.transitions = {{0, 1, -1.0, 3, false}, {3, 0, -2.0, 1, false}, {1, 0, -4.0, 0, false}};
+  FiniteMdp mb = bcq::batch_mdp(mdp, batch, bcq::QTable(4, 2, 0.0));
+  bcq::Policy pi;
+  pi.num_states = 5;
+  pi.num_actions = 2;
+  pi.probs = {0, 1, 1, 0, 0.5, 0.5, 1, 0, 0.5, 0.5};
+  const std::vector<double> hand = {-24.0 / 7, -40.0 / 7, 0.0, -34.0 / 7, 0.0};
+  bcq::ValueResult lu = bcq::evaluate_policy(mb, pi, bcq::LinearSolver::kSparseLU);
+  EXPECT_LE(max_abs_v(lu.V, hand), 1e-12);
+  bcq::ValueResult krylov = bcq::evaluate_policy(mb, pi, bcq::LinearSolver::kBiCGSTAB);
+  EXPECT_LE(max_abs_v(krylov.V, hand), krylov.error_bound + 1e-12)
+      << "converged " << krylov.converged << ", bound " << krylov.error_bound;
 }
 
 }  // namespace

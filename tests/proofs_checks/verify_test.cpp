@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <rapidcheck.h>
+
 #include "bcql/synchronous.hpp"
 #include "mdp/batch.hpp"
 #include "mdp/io.hpp"
@@ -248,6 +250,32 @@ INSTANTIATE_TEST_SUITE_P(
         if (ch == '-') ch = '_';
       return n;
     });
+
+TEST(PlantedBugs, EachExactPropertyFailsUnderItsSeamInRapidCheck) {
+  // The same seams, one level down: RapidCheck itself (not the runner, not the CLI) finds the
+  // exact properties false. A property that compared a computation with itself would pass.
+  using bcq::proofs::PlantedBug;
+  const std::pair<const char*, PlantedBug> pairs[] = {
+      {"theorem1", PlantedBug::kQLearningBatchMax},        {"lemma1", PlantedBug::kLemma1IgnoresReachability},
+      {"remark1", PlantedBug::kRemark1WrongValues},        {"theorem2", PlantedBug::kTheorem2IgnoresReachability},
+      {"theorem2-existence", PlantedBug::kExistenceUniformWitness}, {"theorem3", PlantedBug::kDropLastTransition},
+      {"theorem4", PlantedBug::kUnconstrainedBcql}};
+  for (const auto& [name, bug] : pairs) {
+    bcq::proofs::CheckConfig cfg;
+    cfg.plant = bug;
+    const bcq::proofs::Statement& st = bcq::proofs::statement(name);
+    rc::detail::TestParams params;
+    params.seed = 3;
+    params.maxSuccess = 300;
+    auto result = rc::detail::checkTestable([&] { st.property(cfg); }, rc::detail::TestMetadata{}, params);
+    rc::detail::FailureResult failure;
+    EXPECT_TRUE(result.match(failure)) << name << " holds under " << bcq::proofs::to_string(bug);
+    // And without the seam it holds.
+    result = rc::detail::checkTestable([&] { st.property(bcq::proofs::CheckConfig{}); }, rc::detail::TestMetadata{}, params);
+    rc::detail::SuccessResult success;
+    EXPECT_TRUE(result.match(success)) << name;
+  }
+}
 
 TEST(Verify, EachPlantedBugBreaksOnlyWhatItShould) {
   // Without its seam each statement above passes (AllStatementsPass...); with a seam meant for
