@@ -285,7 +285,7 @@ void tabular_section(Document& doc, const TabularResult& t, Drawing& drawing) {
         plot.ylabel = measure == "normalised" ? "normalised performance" : "mean extrapolation error";
         if (measure == "normalised") plot.horizontal = {{0.0, "behaviour"}};
         std::string file;
-        const std::string svg = drawing.plot(slug("tabular-" + t.name + "-" + mdp + "-" + behaviour + "-" + measure + "-" + side),
+        const std::string svg = drawing.plot(slug("tabular-" + mdp + "-" + behaviour + "-" + measure + "-" + side),
                                              [&](const std::string& p) {
                                                bool any = false;
                                                for (const auto& l : plot.lines) any = any || !l.x.empty();
