@@ -136,7 +136,7 @@ TEST(StudyCli, AKilledRunRerunFinishesOnlyTheMissingCells) {
   }
   // Kill it (SIGKILL: no cleanup) once three cells are done and a fourth has a checkpoint.
   std::map<std::string, int> done_before;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(15);  // generous: a loaded machine
   for (;;) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the run never got far enough";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -235,7 +235,7 @@ TEST(StudyCli, AnotherSpecInTheSameFolderIsRefusedUnlessItOnlyAddsCells) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["cells"].size(), 2 * kSmokeCells);
   r = run_bcq({"study", "run", "--spec", dir.file("more.json"), "--out", out, "--cell", "19"}, dir.path());
   EXPECT_EQ(r.exit_code, 75) << r.err;  // accepted: it only adds seed 1's cells
-  EXPECT_NE(r.err.find("10-inverted-pendulum-final-collect-s1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("11-inverted-pendulum-imitation-collect-s1"), std::string::npos) << r.err;
 }
 
 TEST(StudyCli, PlanAndStatusPrintTheCells) {
