@@ -90,10 +90,14 @@ void add_continuous_commands(CLI::App& app) {
   eval->add_option("--policy", eval_opt->policy_path, "TorchScript policy file")->required();
   eval->add_option("--env", eval_opt->env, "Environment")->required();
   eval->add_option("--episodes", eval_opt->episodes, "Episodes")->capture_default_str();
-  eval->add_option("--seed", eval_opt->seed, "Episode i starts from reset(seed + i)")->capture_default_str();
+  auto* eval_seed = eval->add_option(
+      "--seed", eval_opt->seed,
+      "Episode i (from 1) starts from reset(seed + i - 1) (default: the evaluation seed of the "
+      "run folder holding the policy, so that eval repeats its eval.csv; else 0)");
   eval->add_option("--threads", eval_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
   auto* eval_json = eval->add_flag("--json", "JSON output");
-  eval->callback([eval_opt, eval_json] {
+  eval->callback([eval_opt, eval_json, eval_seed] {
+    if (eval_seed->count() == 0) eval_opt->seed = cont::run_eval_seed(eval_opt->policy_path).value_or(0);
     auto r = cont::evaluate_policy_file(*eval_opt);
     if (eval_json->count() > 0) {
       nlohmann::json out;
@@ -101,13 +105,14 @@ void add_continuous_commands(CLI::App& app) {
       for (std::size_t i = 0; i < r.returns.size(); ++i) {
         out["episodes"].push_back({{"return", r.returns[i]}, {"length", r.lengths[i]}});
       }
+      out["seed"] = eval_opt->seed;
       out["mean_return"] = r.mean_return;
       out["std_return"] = r.std_return;
       std::cout << out.dump(2) << "\n";
       return;
     }
     for (std::size_t i = 0; i < r.returns.size(); ++i) {
-      std::cout << "episode " << i << ": return " << r.returns[i] << ", length " << r.lengths[i] << "\n";
+      std::cout << "episode " << i + 1 << ": return " << r.returns[i] << ", length " << r.lengths[i] << "\n";
     }
     std::cout << "mean return " << r.mean_return << " (std " << r.std_return << ")\n";
   });

@@ -1,4 +1,4 @@
-// `bcq env list` and `bcq env rollout` (continuous/envs, issue 5): thin wrappers over
+// `bcq env list` and `bcq env rollout` (continuous/envs): thin wrappers over
 // bcq::envs::make_env that print environment facts and fixed-policy episode returns.
 #include <fmt/format.h>
 
@@ -12,6 +12,7 @@
 #include "apps/cli_common.hpp"
 #include "common/error.hpp"
 #include "continuous/envs/env.hpp"
+#include "continuous/envs/episode.hpp"
 #include "common/random.hpp"
 
 namespace bcq::cli {
@@ -23,12 +24,6 @@ struct RolloutOptions {
   int episodes = 1;
   std::uint64_t seed = 0;
   bool json = false;
-};
-
-struct Episode {
-  double episode_return = 0.0;
-  int length = 0;
-  bool terminated = false;
 };
 
 void run_list(bool json) {
@@ -80,37 +75,23 @@ void run_rollout(const RolloutOptions& options) {
   Rng policy_rng(splitmix64(policy_seed_state));
   const bool random_policy = options.policy == "random";
 
-  std::vector<Episode> episodes;
-  std::vector<double> action(env->action_size(), 0.0);
-  envs::StepResult step;
+  std::vector<envs::Episode> episodes;
+  std::vector<double> returns;
+  double mean_length = 0.0;
   for (int e = 0; e < options.episodes; ++e) {
     // The first reset seeds the stream; later episodes continue it (gym's convention).
-    if (e == 0) {
-      env->reset(options.seed);
-    } else {
-      env->reset();
-    }
-    Episode episode;
-    do {
-      if (random_policy) {
-        for (std::size_t i = 0; i < action.size(); ++i) {
-          action[i] = policy_rng.uniform(bounds.low[i], bounds.high[i]);
-        }
-      }
-      env->step(action.data(), step);
-      episode.episode_return += step.reward;
-      ++episode.length;
-    } while (!step.terminated && !step.truncated);
-    episode.terminated = step.terminated;
-    episodes.push_back(episode);
+    auto observation = e == 0 ? env->reset(options.seed) : env->reset();
+    episodes.push_back(envs::run_episode(
+        *env, observation, [&](const std::vector<double>&, std::vector<double>& action) {
+          if (!random_policy) return;  // zero: the action stays 0
+          for (std::size_t i = 0; i < action.size(); ++i) {
+            action[i] = policy_rng.uniform(bounds.low[i], bounds.high[i]);
+          }
+        }));
+    returns.push_back(episodes.back().total_return);
+    mean_length += static_cast<double>(episodes.back().length) / options.episodes;
   }
-
-  double mean_return = 0.0;
-  double mean_length = 0.0;
-  for (const auto& episode : episodes) {
-    mean_return += episode.episode_return / episodes.size();
-    mean_length += static_cast<double>(episode.length) / episodes.size();
-  }
+  const double mean_return = envs::mean_std(returns).mean;
   if (options.json) {
     nlohmann::json out;
     out["env"] = options.env;
@@ -118,7 +99,7 @@ void run_rollout(const RolloutOptions& options) {
     out["seed"] = options.seed;
     out["episodes"] = nlohmann::json::array();
     for (const auto& episode : episodes) {
-      out["episodes"].push_back({{"return", episode.episode_return},
+      out["episodes"].push_back({{"return", episode.total_return},
                                  {"length", episode.length},
                                  {"terminated", episode.terminated}});
     }
@@ -129,7 +110,7 @@ void run_rollout(const RolloutOptions& options) {
   } else {
     for (std::size_t e = 0; e < episodes.size(); ++e) {
       std::cout << fmt::format("episode {}: return {:.3f} length {} ({})\n", e + 1,
-                               episodes[e].episode_return, episodes[e].length,
+                               episodes[e].total_return, episodes[e].length,
                                episodes[e].terminated ? "terminated" : "truncated");
     }
     std::cout << fmt::format("mean return {:.3f} mean length {:.1f} over {} episode(s)\n",

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
                "(Fujimoto, Meger, Precup, ICML 2019)"};
   app.name("bcq");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "bcq 0.1.0");
+  app.set_version_flag("--version", "bcq " BCQ_VERSION);
   bcq::cli::add_mdp_commands(app);
   bcq::cli::add_batch_commands(app);
   bcq::cli::add_tabular_commands(app);

@@ -5,13 +5,29 @@ endfunction()
 
 # bcq_add_test(NAME SOURCES... [LIBS ...] [LABELS ...] [TIMEOUT s])
 # One gtest executable, its tests discovered into ctest (as MuJoCo's mujoco_test macro).
+# A test whose sources call run_bcq (tests/test_util.hpp, the one helper that runs the
+# program) or name BCQ_BINARY is a CLI test: it gets BCQ_BINARY and depends on the bcq target,
+# so it never runs a stale program; every other test builds without waiting for bcq.
 function(bcq_add_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES} ${T_UNPARSED_ARGUMENTS})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
-  target_compile_definitions(${name} PRIVATE
-    BCQ_BINARY="$<TARGET_FILE:bcq>"
-    BCQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_compile_definitions(${name} PRIVATE BCQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})  # "tests/test_util.hpp"
+  set(runs_bcq OFF)
+  foreach(source IN LISTS T_SOURCES T_UNPARSED_ARGUMENTS)
+    get_filename_component(source_path ${source} ABSOLUTE)
+    if(EXISTS ${source_path})
+      file(STRINGS ${source_path} uses REGEX "run_bcq|BCQ_BINARY")
+      if(uses)
+        set(runs_bcq ON)
+      endif()
+    endif()
+  endforeach()
+  if(runs_bcq)
+    target_compile_definitions(${name} PRIVATE BCQ_BINARY="$<TARGET_FILE:bcq>")
+    add_dependencies(${name} bcq)
+  endif()
   bcq_warnings(${name})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)

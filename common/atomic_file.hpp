@@ -1,6 +1,8 @@
-// Writes a whole file or nothing: the content goes to a temporary file next to the target,
-// is flushed and fsync'ed, then renamed over it. A full disk or a missing folder leaves no
-// half-written output behind and raises InputError.
+// Writes a whole file or nothing. Every writer of the project's outputs goes through
+// write_atomically: the content goes to a fresh temporary file next to the target (same
+// folder, so the rename cannot cross file systems), which is fsync'ed and then renamed over
+// the target. A full disk, a missing folder or a writer that throws leaves no half-written
+// output and no temporary file behind.
 #pragma once
 
 #include <cerrno>
@@ -8,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,42 +20,76 @@
 
 namespace bcq {
 
+namespace detail {
+
+inline void fail_atomic_write(const std::string& path, const std::string& tmp, const char* step,
+                              int err) {
+  if (!tmp.empty()) ::unlink(tmp.c_str());
+  throw InputError("cannot write " + path + " (" + step + "): " + std::strerror(err));
+}
+
+}  // namespace detail
+
+/// Writes `path` atomically: `write(tmp)` must fill the file named `tmp` (an empty file that
+/// already exists, mode 0644, in the folder of `path`; a library writer such as LibTorch's
+/// save or HDF5 may replace it); then it is fsync'ed and renamed over `path`. If `write`
+/// throws, the temporary file is removed and the exception passed on; a failing fsync or
+/// rename throws InputError naming `path`.
+template <typename Write>
+void write_atomically(const std::string& path, Write&& write) {
+  // "<name>.tmpXXXXXX": LibTorch names a zip archive after its file minus the last extension,
+  // so a checkpoint or policy written through this helper holds the same bytes as one saved
+  // directly under "<name>.tmp".
+  std::string tmp = path + ".tmpXXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) detail::fail_atomic_write(path, "", "create", errno);
+  if (::fchmod(fd, 0644) != 0 || ::close(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    detail::fail_atomic_write(path, tmp, "create", err);
+  }
+  try {
+    std::forward<Write>(write)(static_cast<const std::string&>(tmp));
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  // The writer may have closed its own descriptor without syncing: sync through a new one.
+  fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd < 0) detail::fail_atomic_write(path, tmp, "reopen", errno);
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    detail::fail_atomic_write(path, tmp, "fsync", err);
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    detail::fail_atomic_write(path, tmp, "rename", errno);
+  }
+}
+
 /// Atomically replaces `path` with `content`. Throws InputError naming the path on failure.
 inline void write_file_atomic(const std::string& path, std::string_view content) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) {
-    throw InputError("cannot write " + path + ": " + std::strerror(errno));
-  }
-  auto fail = [&](const char* step) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw InputError("cannot write " + path + " (" + step + "): " + std::strerror(err));
-  };
-  const char* p = content.data();
-  size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
+  write_atomically(path, [&](const std::string& tmp) {
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC);
+    if (fd < 0) throw InputError("cannot write " + path + " (open): " + std::strerror(errno));
+    const char* p = content.data();
+    size_t left = content.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        throw InputError("cannot write " + path + " (write): " + std::strerror(err));
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
     }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0) fail("chmod");
-  if (::fsync(fd) != 0) fail("fsync");
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw InputError("cannot write " + path + " (close): " + std::strerror(err));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw InputError("cannot write " + path + " (rename): " + std::strerror(err));
-  }
+    if (::close(fd) != 0) {
+      throw InputError("cannot write " + path + " (close): " + std::strerror(errno));
+    }
+  });
 }
 
 }  // namespace bcq

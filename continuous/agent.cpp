@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "continuous/baselines.hpp"
 #include "continuous/bcq.hpp"
@@ -17,20 +18,26 @@ namespace bcq::continuous {
 
 std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
                                   uint64_t seed, torch::Device device,
-                                  const std::string& precision) {
-  const MatmulPrecision matmul = parse_precision(precision);
-  if (algo == "bcq") {
-    BcqConfig config;
-    config.precision = matmul;
-    return std::make_unique<BcqAgent>(shape, seed, device, config);
+                                  const AgentConfigs& configs) {
+  if (algo == "bcq") return std::make_unique<BcqAgent>(shape, seed, device, configs.bcq);
+  if (algo == "ddpg" || algo == "bc" || algo == "vae-bc") {
+    if (configs.bcq.precision != MatmulPrecision::kFloat32) {
+      throw InputError("--precision " + precision_name(configs.bcq.precision) +
+                       " is implemented for bcq only, not " + algo);
+    }
   }
-  if (matmul != MatmulPrecision::kFloat32) {
-    throw InputError("--precision " + precision + " is implemented for bcq only, not " + algo);
-  }
-  if (algo == "ddpg") return std::make_unique<DdpgAgent>(shape, seed, device);
-  if (algo == "bc") return std::make_unique<BcAgent>(shape, seed, device);
-  if (algo == "vae-bc") return std::make_unique<VaeBcAgent>(shape, seed, device);
+  if (algo == "ddpg") return std::make_unique<DdpgAgent>(shape, seed, device, configs.ddpg);
+  if (algo == "bc") return std::make_unique<BcAgent>(shape, seed, device, configs.bc);
+  if (algo == "vae-bc") return std::make_unique<VaeBcAgent>(shape, seed, device, configs.vae_bc);
   throw InputError("unknown algorithm '" + algo + "' (expected bcq, ddpg, bc or vae-bc)");
+}
+
+std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
+                                  uint64_t seed, torch::Device device,
+                                  const std::string& precision) {
+  AgentConfigs configs;
+  configs.bcq.precision = parse_precision(precision);
+  return make_agent(algo, shape, seed, device, configs);
 }
 
 at::Generator make_generator(uint64_t seed, torch::Device device) {
@@ -74,17 +81,13 @@ void save_script_module(const std::string& path, const std::string& class_name,
   for (const auto& [name, tensor] : tensors) module.register_parameter(name, tensor, false);
   module.define(source);
   module.eval();
-  const std::string tmp = path + ".tmp";
-  try {
-    module.save(tmp);
-  } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
-    throw InputError("cannot write " + path + ": " + e.what_without_backtrace());
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw InputError("cannot write " + path + " (rename)");
-  }
+  write_atomically(path, [&](const std::string& tmp) {
+    try {
+      module.save(tmp);
+    } catch (const c10::Error& e) {
+      throw InputError("cannot write " + path + ": " + e.what_without_backtrace());
+    }
+  });
 }
 
 }  // namespace bcq::continuous

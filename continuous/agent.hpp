@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "continuous/config.hpp"
+
 namespace bcq::continuous {
 
 /// A sampled mini-batch (rows = transitions). reward and not_done are [B, 1].
@@ -34,6 +36,11 @@ class Agent {
   virtual ~Agent() = default;
   /// "bcq", "ddpg", "bc", "vae-bc".
   virtual std::string algo() const = 0;
+  /// Transitions per training step (the config's batch_size).
+  virtual int64_t batch_size() const = 0;
+  /// gamma: of the critic, and of the true discounted return evaluation reports next to the
+  /// critic's estimate (the config's discount).
+  virtual double discount() const = 0;
   /// One gradient step on `batch`; returns the losses (the caller checks them for NaN/Inf).
   virtual Losses train_step(const Batch& batch) = 0;
   /// Actions for a batch of states [N, state_dim] -> [N, action_dim], using `gen` for any
@@ -53,10 +60,15 @@ class Agent {
   virtual torch::Device device() const = 0;
 };
 
-/// Creates an agent by name ("bcq", "ddpg", "bc", "vae-bc") with the paper's defaults,
-/// initialised from `seed`. `precision` ("fp32", or "bf16" for bcq: see MatmulPrecision) is
-/// the hidden layers' matrix product format. Throws bcq::InputError for an unknown name or
-/// precision.
+/// Creates an agent by name ("bcq", "ddpg", "bc", "vae-bc") from its config in `configs`,
+/// initialised from `seed`. Throws bcq::InputError for an unknown name, or a bfloat16
+/// precision asked of another agent than bcq.
+std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
+                                  uint64_t seed, torch::Device device,
+                                  const AgentConfigs& configs);
+
+/// The same with the paper's defaults; `precision` ("fp32", or "bf16" for bcq: see
+/// MatmulPrecision) is the hidden layers' matrix product format.
 std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
                                   uint64_t seed, torch::Device device,
                                   const std::string& precision = "fp32");

@@ -9,36 +9,15 @@ namespace bcq::continuous {
 
 namespace {
 
-void save_adam(torch::serialize::OutputArchive& archive, const std::string& key,
-               const FlatAdam& opt) {
-  archive.write(key + "/exp_avg", opt.exp_avg);
-  archive.write(key + "/exp_avg_sq", opt.exp_avg_sq);
-  archive.write(key + "/step", torch::tensor(opt.step, torch::kInt64));
-}
-
-void read_into(torch::serialize::InputArchive& archive, const std::string& key,
-               torch::Tensor& dest) {
-  torch::NoGradGuard no_grad;
-  torch::Tensor t;
-  archive.read(key, t);
-  if (t.sizes() != dest.sizes()) {
-    throw std::runtime_error("checkpoint tensor " + key + " has the wrong size");
-  }
-  dest.copy_(t);
-}
-
-void load_adam(torch::serialize::InputArchive& archive, const std::string& key, FlatAdam& opt) {
-  read_into(archive, key + "/exp_avg", opt.exp_avg);
-  read_into(archive, key + "/exp_avg_sq", opt.exp_avg_sq);
-  torch::Tensor step;
-  archive.read(key + "/step", step);
-  opt.step = step.item<int64_t>();
-}
-
-// TorchScript source of the deterministic actor (DDPG, BC).
-std::string deterministic_actor_source(const ProblemShape& shape) {
+// The deterministic actor (DDPG, BC) as a TorchScript policy.
+void export_deterministic_actor(const std::string& path, const std::string& class_name,
+                                const DeterministicActor& actor, const ProblemShape& shape) {
+  NamedTensors t;
+  add_linear(t, "l1", actor->l1);
+  add_linear(t, "l2", actor->l2);
+  add_linear(t, "l3", actor->l3);
   const std::string ma = script_float(shape.max_action);
-  return R"(
+  const std::string source = R"(
 def forward(self, state: Tensor) -> Tensor:
     single = state.dim() == 1
     s = state.reshape(-1, )" + std::to_string(shape.state_dim) + R"().float()
@@ -49,6 +28,7 @@ def forward(self, state: Tensor) -> Tensor:
         return a[0]
     return a
 )";
+  save_script_module(path, class_name, t, source);
 }
 
 torch::Tensor nan_values(const torch::Tensor& states) {
@@ -63,10 +43,12 @@ DdpgAgent::DdpgAgent(const ProblemShape& shape, uint64_t seed, torch::Device dev
                      DdpgConfig config)
     : shape_(shape), config_(config), device_(device) {
   torch::manual_seed(seed);
-  actor_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action);
-  actor_target_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action);
-  critic_ = Critic(shape.state_dim, shape.action_dim);
-  critic_target_ = Critic(shape.state_dim, shape.action_dim);
+  actor_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action,
+                              config.actor_hidden);
+  actor_target_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action,
+                                     config.actor_hidden);
+  critic_ = Critic(shape.state_dim, shape.action_dim, config.critic_hidden);
+  critic_target_ = Critic(shape.state_dim, shape.action_dim, config.critic_hidden);
   for (torch::nn::Module* m : std::initializer_list<torch::nn::Module*>{
            actor_.get(), actor_target_.get(), critic_.get(), critic_target_.get()}) {
     m->to(device);
@@ -75,10 +57,8 @@ DdpgAgent::DdpgAgent(const ProblemShape& shape, uint64_t seed, torch::Device dev
   actor_target_flat_ = flatten_parameters(*actor_target_);
   critic_flat_ = flatten_parameters(*critic_);
   critic_target_flat_ = flatten_parameters(*critic_target_);
-  actor_target_flat_.values.copy_(actor_flat_.values);
-  critic_target_flat_.values.copy_(critic_flat_.values);
-  set_requires_grad(*actor_target_, false);
-  set_requires_grad(*critic_target_, false);
+  start_target(*actor_target_, actor_target_flat_, actor_flat_);
+  start_target(*critic_target_, critic_target_flat_, critic_flat_);
   actor_opt_ = FlatAdam(actor_flat_.values, config.learning_rate);
   critic_opt_ = FlatAdam(critic_flat_.values, config.learning_rate);
 }
@@ -128,38 +108,35 @@ void DdpgAgent::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void DdpgAgent::load(torch::serialize::InputArchive& archive) {
-  read_into(archive, "ddpg/actor", actor_flat_.values);
-  read_into(archive, "ddpg/actor_target", actor_target_flat_.values);
-  read_into(archive, "ddpg/critic", critic_flat_.values);
-  read_into(archive, "ddpg/critic_target", critic_target_flat_.values);
+  read_checkpoint_tensor(archive, "ddpg/actor", actor_flat_.values);
+  read_checkpoint_tensor(archive, "ddpg/actor_target", actor_target_flat_.values);
+  read_checkpoint_tensor(archive, "ddpg/critic", critic_flat_.values);
+  read_checkpoint_tensor(archive, "ddpg/critic_target", critic_target_flat_.values);
   load_adam(archive, "ddpg/actor_adam", actor_opt_);
   load_adam(archive, "ddpg/critic_adam", critic_opt_);
 }
 
 void DdpgAgent::export_policy(const std::string& path) const {
-  NamedTensors t;
-  add_linear(t, "l1", actor_->l1);
-  add_linear(t, "l2", actor_->l2);
-  add_linear(t, "l3", actor_->l3);
-  save_script_module(path, "DdpgPolicy", t, deterministic_actor_source(shape_));
+  export_deterministic_actor(path, "DdpgPolicy", actor_, shape_);
 }
 
 nlohmann::json DdpgAgent::config() const {
-  return {{"algo", "ddpg"},          {"batch_size", config_.batch_size},
-          {"discount", config_.discount}, {"tau", config_.tau},
-          {"learning_rate", config_.learning_rate}, {"actor_hidden", {400, 300}},
-          {"critic_hidden", {400, 300}}, {"max_action", shape_.max_action}};
+  auto j = config_.to_json();
+  j["algo"] = "ddpg";
+  j["max_action"] = shape_.max_action;
+  return j;
 }
 
 // ---------------------------------------------------------------- BC
 
-BcAgent::BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, double learning_rate)
-    : shape_(shape), learning_rate_(learning_rate), device_(device) {
+BcAgent::BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, BcConfig config)
+    : shape_(shape), config_(config), device_(device) {
   torch::manual_seed(seed);
-  actor_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action);
+  actor_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action,
+                              config.actor_hidden);
   actor_->to(device);
   actor_flat_ = flatten_parameters(*actor_);
-  actor_opt_ = FlatAdam(actor_flat_.values, learning_rate);
+  actor_opt_ = FlatAdam(actor_flat_.values, config.learning_rate);
 }
 
 Losses BcAgent::train_step(const Batch& batch) {
@@ -185,38 +162,37 @@ void BcAgent::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void BcAgent::load(torch::serialize::InputArchive& archive) {
-  read_into(archive, "bc/actor", actor_flat_.values);
+  read_checkpoint_tensor(archive, "bc/actor", actor_flat_.values);
   load_adam(archive, "bc/actor_adam", actor_opt_);
 }
 
 void BcAgent::export_policy(const std::string& path) const {
-  NamedTensors t;
-  add_linear(t, "l1", actor_->l1);
-  add_linear(t, "l2", actor_->l2);
-  add_linear(t, "l3", actor_->l3);
-  save_script_module(path, "BcPolicy", t, deterministic_actor_source(shape_));
+  export_deterministic_actor(path, "BcPolicy", actor_, shape_);
 }
 
 nlohmann::json BcAgent::config() const {
-  return {{"algo", "bc"}, {"batch_size", 100}, {"learning_rate", learning_rate_},
-          {"actor_hidden", {400, 300}}, {"max_action", shape_.max_action}};
+  auto j = config_.to_json();
+  j["algo"] = "bc";
+  j["max_action"] = shape_.max_action;
+  return j;
 }
 
 // ---------------------------------------------------------------- VAE-BC
 
 VaeBcAgent::VaeBcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
-                       double learning_rate)
-    : shape_(shape), learning_rate_(learning_rate), device_(device) {
+                       VaeBcConfig config)
+    : shape_(shape), config_(config), device_(device) {
   torch::manual_seed(seed);
-  vae_ = Vae(shape.state_dim, shape.action_dim, 2 * shape.action_dim, shape.max_action);
+  vae_ = Vae(shape.state_dim, shape.action_dim, 2 * shape.action_dim, shape.max_action,
+             config.vae_hidden);
   vae_->to(device);
   vae_flat_ = flatten_parameters(*vae_);
-  vae_opt_ = FlatAdam(vae_flat_.values, learning_rate);
+  vae_opt_ = FlatAdam(vae_flat_.values, config.learning_rate);
   gen_ = make_generator(seed, device);
 }
 
 Losses VaeBcAgent::train_step(const Batch& batch) {
-  auto loss = vae_loss(vae_, batch, gen_);
+  auto loss = vae_loss(vae_, batch, gen_, config_.vae_kl_weight);
   vae_flat_.grads.zero_();
   loss.backward();
   vae_opt_.update(vae_flat_.values, vae_flat_.grads);
@@ -226,7 +202,8 @@ Losses VaeBcAgent::train_step(const Batch& batch) {
 torch::Tensor VaeBcAgent::select_action(const torch::Tensor& states, at::Generator& gen) {
   torch::NoGradGuard no_grad;
   auto s = states.to(device_, torch::kFloat);
-  return vae_->decode(s, sample_clipped_latent(s.size(0), vae_->latent_dim, gen, s.options()));
+  return vae_->decode(s, sample_clipped_latent(s.size(0), vae_->latent_dim, gen, s.options(),
+                                              config_.latent_clip));
 }
 
 torch::Tensor VaeBcAgent::value_estimate(const torch::Tensor& states, at::Generator&) {
@@ -240,7 +217,7 @@ void VaeBcAgent::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void VaeBcAgent::load(torch::serialize::InputArchive& archive) {
-  read_into(archive, "vae-bc/vae", vae_flat_.values);
+  read_checkpoint_tensor(archive, "vae-bc/vae", vae_flat_.values);
   load_adam(archive, "vae-bc/vae_adam", vae_opt_);
   load_generator(archive, "vae-bc/generator", gen_);
 }
@@ -251,11 +228,13 @@ void VaeBcAgent::export_policy(const std::string& path) const {
   add_linear(t, "d2", vae_->d2);
   add_linear(t, "d3", vae_->d3);
   const std::string ma = script_float(shape_.max_action);
+  const std::string clip = script_float(config_.latent_clip);
   const std::string src = R"(
 def forward(self, state: Tensor) -> Tensor:
     single = state.dim() == 1
     s = state.reshape(-1, )" + std::to_string(shape_.state_dim) + R"().float()
-    z = torch.randn(s.size(0), )" + std::to_string(vae_->latent_dim) + R"().clamp(-0.5, 0.5)
+    z = torch.randn(s.size(0), )" + std::to_string(vae_->latent_dim) + R"().clamp(-)" + clip + ", " +
+                          clip + R"()
     h = torch.relu(torch.addmm(self.d1_bias, torch.cat([s, z], 1), self.d1_weight.t()))
     h = torch.relu(torch.addmm(self.d2_bias, h, self.d2_weight.t()))
     a = )" + ma + R"( * torch.tanh(torch.addmm(self.d3_bias, h, self.d3_weight.t()))
@@ -267,10 +246,11 @@ def forward(self, state: Tensor) -> Tensor:
 }
 
 nlohmann::json VaeBcAgent::config() const {
-  return {{"algo", "vae-bc"}, {"batch_size", 100}, {"learning_rate", learning_rate_},
-          {"vae_hidden", {750, 750}}, {"latent_dim", vae_->latent_dim},
-          {"vae_kl_weight", 0.5}, {"latent_clamp", {-0.5, 0.5}},
-          {"max_action", shape_.max_action}};
+  auto j = config_.to_json();
+  j["algo"] = "vae-bc";
+  j["latent_dim"] = vae_->latent_dim;
+  j["max_action"] = shape_.max_action;
+  return j;
 }
 
 }  // namespace bcq::continuous

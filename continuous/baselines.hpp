@@ -8,14 +8,7 @@
 
 namespace bcq::continuous {
 
-/// Hyperparameters of DDPG (Lillicrap et al. 2015 as configured in the BCQ paper's
-/// appendix D: 400-300 networks, Adam 1e-3, tau 0.005, batch 100).
-struct DdpgConfig {
-  int64_t batch_size = 100;     ///< mini-batch size (paper: 100)
-  double discount = 0.99;       ///< gamma (paper: 0.99)
-  double tau = 0.005;           ///< target network update rate (paper: 0.005)
-  double learning_rate = 1e-3;  ///< Adam, actor and critic (paper: 1e-3)
-};
+// DdpgConfig, BcConfig, VaeBcConfig, the hyperparameters: continuous/config.hpp.
 
 /// DDPG: deterministic actor, one critic, target networks. Trained on a fixed batch it is the
 /// "offline DDPG" baseline; with exploration noise in the loop it is the behavioural agent.
@@ -23,6 +16,8 @@ class DdpgAgent : public Agent {
  public:
   DdpgAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, DdpgConfig config = {});
   std::string algo() const override { return "ddpg"; }
+  int64_t batch_size() const override { return config_.batch_size; }
+  double discount() const override { return config_.discount; }
   Losses train_step(const Batch& batch) override;
   torch::Tensor select_action(const torch::Tensor& states, at::Generator& gen) override;
   torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen) override;
@@ -45,8 +40,10 @@ class DdpgAgent : public Agent {
 /// Behaviour cloning: the deterministic actor regressed (MSE) onto the batch actions.
 class BcAgent : public Agent {
  public:
-  BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, double learning_rate = 1e-3);
+  BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, BcConfig config = {});
   std::string algo() const override { return "bc"; }
+  int64_t batch_size() const override { return config_.batch_size; }
+  double discount() const override { return config_.discount; }
   Losses train_step(const Batch& batch) override;
   torch::Tensor select_action(const torch::Tensor& states, at::Generator& gen) override;
   torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen) override;
@@ -58,18 +55,22 @@ class BcAgent : public Agent {
 
  private:
   ProblemShape shape_;
-  double learning_rate_;
+  BcConfig config_;
   torch::Device device_;
   DeterministicActor actor_{nullptr};
   FlatParameters actor_flat_;
   FlatAdam actor_opt_;
 };
 
-/// VAE-BC: BCQ's conditional VAE trained alone; actions are decoded from z ~ clip(N(0,1), ±0.5).
+/// VAE-BC: BCQ's conditional VAE trained alone; actions are decoded from
+/// z ~ clip(N(0,1), ±latent_clip).
 class VaeBcAgent : public Agent {
  public:
-  VaeBcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, double learning_rate = 1e-3);
+  VaeBcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
+             VaeBcConfig config = {});
   std::string algo() const override { return "vae-bc"; }
+  int64_t batch_size() const override { return config_.batch_size; }
+  double discount() const override { return config_.discount; }
   Losses train_step(const Batch& batch) override;
   torch::Tensor select_action(const torch::Tensor& states, at::Generator& gen) override;
   torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen) override;
@@ -82,7 +83,7 @@ class VaeBcAgent : public Agent {
 
  private:
   ProblemShape shape_;
-  double learning_rate_;
+  VaeBcConfig config_;
   torch::Device device_;
   Vae vae_{nullptr};
   FlatParameters vae_flat_;

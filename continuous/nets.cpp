@@ -1,24 +1,16 @@
 #include "continuous/nets.hpp"
 
 #include "common/error.hpp"
+#include "continuous/cpu_dispatch.hpp"
 
 #include <malloc.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace bcq::continuous {
 
 namespace nn = torch::nn;
-
-std::string precision_name(MatmulPrecision precision) {
-  return precision == MatmulPrecision::kBFloat16 ? "bf16" : "fp32";
-}
-
-MatmulPrecision parse_precision(const std::string& name) {
-  if (name == "fp32") return MatmulPrecision::kFloat32;
-  if (name == "bf16") return MatmulPrecision::kBFloat16;
-  throw InputError("--precision must be fp32 or bf16, not '" + name + "'");
-}
 
 torch::Tensor hidden_linear(const torch::nn::Linear& layer, const torch::Tensor& x,
                             MatmulPrecision precision) {
@@ -29,11 +21,12 @@ torch::Tensor hidden_linear(const torch::nn::Linear& layer, const torch::Tensor&
 }
 
 PerturbationActorImpl::PerturbationActorImpl(int64_t state_dim, int64_t action_dim,
-                                             double max_action_, double phi_)
+                                             double max_action_, double phi_,
+                                             HiddenWidths hidden)
     : max_action(max_action_), phi(phi_) {
-  l1 = register_module("l1", nn::Linear(state_dim + action_dim, 400));
-  l2 = register_module("l2", nn::Linear(400, 300));
-  l3 = register_module("l3", nn::Linear(300, action_dim));
+  l1 = register_module("l1", nn::Linear(state_dim + action_dim, hidden.first));
+  l2 = register_module("l2", nn::Linear(hidden.first, hidden.second));
+  l3 = register_module("l3", nn::Linear(hidden.second, action_dim));
 }
 
 torch::Tensor PerturbationActorImpl::forward(const torch::Tensor& state,
@@ -45,13 +38,13 @@ torch::Tensor PerturbationActorImpl::forward(const torch::Tensor& state,
   return (x + action).clamp(-max_action, max_action);
 }
 
-TwinCriticImpl::TwinCriticImpl(int64_t state_dim, int64_t action_dim) {
-  l1 = register_module("l1", nn::Linear(state_dim + action_dim, 400));
-  l2 = register_module("l2", nn::Linear(400, 300));
-  l3 = register_module("l3", nn::Linear(300, 1));
-  l4 = register_module("l4", nn::Linear(state_dim + action_dim, 400));
-  l5 = register_module("l5", nn::Linear(400, 300));
-  l6 = register_module("l6", nn::Linear(300, 1));
+TwinCriticImpl::TwinCriticImpl(int64_t state_dim, int64_t action_dim, HiddenWidths hidden) {
+  l1 = register_module("l1", nn::Linear(state_dim + action_dim, hidden.first));
+  l2 = register_module("l2", nn::Linear(hidden.first, hidden.second));
+  l3 = register_module("l3", nn::Linear(hidden.second, 1));
+  l4 = register_module("l4", nn::Linear(state_dim + action_dim, hidden.first));
+  l5 = register_module("l5", nn::Linear(hidden.first, hidden.second));
+  l6 = register_module("l6", nn::Linear(hidden.second, 1));
 }
 
 std::pair<torch::Tensor, torch::Tensor> TwinCriticImpl::forward(const torch::Tensor& state,
@@ -67,15 +60,16 @@ torch::Tensor TwinCriticImpl::q1(const torch::Tensor& state, const torch::Tensor
   return l3(torch::relu(hidden_linear(l2, torch::relu(l1(sa)), precision)));
 }
 
-VaeImpl::VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim_, double max_action_)
+VaeImpl::VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim_, double max_action_,
+                 HiddenWidths hidden)
     : latent_dim(latent_dim_), max_action(max_action_) {
-  e1 = register_module("e1", nn::Linear(state_dim + action_dim, 750));
-  e2 = register_module("e2", nn::Linear(750, 750));
-  mean = register_module("mean", nn::Linear(750, latent_dim));
-  log_std = register_module("log_std", nn::Linear(750, latent_dim));
-  d1 = register_module("d1", nn::Linear(state_dim + latent_dim, 750));
-  d2 = register_module("d2", nn::Linear(750, 750));
-  d3 = register_module("d3", nn::Linear(750, action_dim));
+  e1 = register_module("e1", nn::Linear(state_dim + action_dim, hidden.first));
+  e2 = register_module("e2", nn::Linear(hidden.first, hidden.second));
+  mean = register_module("mean", nn::Linear(hidden.second, latent_dim));
+  log_std = register_module("log_std", nn::Linear(hidden.second, latent_dim));
+  d1 = register_module("d1", nn::Linear(state_dim + latent_dim, hidden.first));
+  d2 = register_module("d2", nn::Linear(hidden.first, hidden.second));
+  d3 = register_module("d3", nn::Linear(hidden.second, action_dim));
 }
 
 VaeImpl::Output VaeImpl::forward(const torch::Tensor& state, const torch::Tensor& action,
@@ -95,16 +89,16 @@ torch::Tensor VaeImpl::decode(const torch::Tensor& state, const torch::Tensor& z
 }
 
 torch::Tensor sample_clipped_latent(int64_t rows, int64_t latent_dim, at::Generator& gen,
-                                    const torch::TensorOptions& options) {
-  return at::randn({rows, latent_dim}, gen, options).clamp_(-0.5, 0.5);
+                                    const torch::TensorOptions& options, double clip) {
+  return at::randn({rows, latent_dim}, gen, options).clamp_(-clip, clip);
 }
 
 DeterministicActorImpl::DeterministicActorImpl(int64_t state_dim, int64_t action_dim,
-                                               double max_action_)
+                                               double max_action_, HiddenWidths hidden)
     : max_action(max_action_) {
-  l1 = register_module("l1", nn::Linear(state_dim, 400));
-  l2 = register_module("l2", nn::Linear(400, 300));
-  l3 = register_module("l3", nn::Linear(300, action_dim));
+  l1 = register_module("l1", nn::Linear(state_dim, hidden.first));
+  l2 = register_module("l2", nn::Linear(hidden.first, hidden.second));
+  l3 = register_module("l3", nn::Linear(hidden.second, action_dim));
 }
 
 torch::Tensor DeterministicActorImpl::forward(const torch::Tensor& state) {
@@ -113,10 +107,10 @@ torch::Tensor DeterministicActorImpl::forward(const torch::Tensor& state) {
   return max_action * torch::tanh(l3(x));
 }
 
-CriticImpl::CriticImpl(int64_t state_dim, int64_t action_dim) {
-  l1 = register_module("l1", nn::Linear(state_dim + action_dim, 400));
-  l2 = register_module("l2", nn::Linear(400, 300));
-  l3 = register_module("l3", nn::Linear(300, 1));
+CriticImpl::CriticImpl(int64_t state_dim, int64_t action_dim, HiddenWidths hidden) {
+  l1 = register_module("l1", nn::Linear(state_dim + action_dim, hidden.first));
+  l2 = register_module("l2", nn::Linear(hidden.first, hidden.second));
+  l3 = register_module("l3", nn::Linear(hidden.second, 1));
 }
 
 torch::Tensor CriticImpl::forward(const torch::Tensor& state, const torch::Tensor& action) {
@@ -156,7 +150,7 @@ struct AdamScalars {
   float b1, one_minus_b1, b2, one_minus_b2, bc2_sqrt, eps, neg_step;
 };
 
-__attribute__((target_clones("avx2", "default"))) void adam_kernel(
+BCQ_CPU_CLONES("avx2", "default") void adam_kernel(
     float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
     int64_t begin, int64_t end, AdamScalars c) {
   for (int64_t i = begin; i < end; ++i) {
@@ -170,7 +164,7 @@ __attribute__((target_clones("avx2", "default"))) void adam_kernel(
   }
 }
 
-__attribute__((target_clones("avx2", "default"))) void polyak_kernel(
+BCQ_CPU_CLONES("avx2", "default") void polyak_kernel(
     float* __restrict t, const float* __restrict o, int64_t begin, int64_t end, float tau,
     float keep) {
   for (int64_t i = begin; i < end; ++i) t[i] = tau * o[i] + keep * t[i];
@@ -209,6 +203,42 @@ void FlatAdam::update(torch::Tensor& params, const torch::Tensor& grads) {
   // than doing it alone (bench_bcq, 2 threads).
   adam_kernel(p, g, m, v, 0, params.numel(), c);
   params.unsafeGetTensorImpl()->bump_version();  // written through a raw pointer
+}
+
+void save_adam(torch::serialize::OutputArchive& archive, const std::string& key,
+               const FlatAdam& adam) {
+  archive.write(key + "/exp_avg", adam.exp_avg);
+  archive.write(key + "/exp_avg_sq", adam.exp_avg_sq);
+  archive.write(key + "/step", torch::tensor(adam.step, torch::kInt64));
+}
+
+void load_adam(torch::serialize::InputArchive& archive, const std::string& key, FlatAdam& adam) {
+  read_checkpoint_tensor(archive, key + "/exp_avg", adam.exp_avg);
+  read_checkpoint_tensor(archive, key + "/exp_avg_sq", adam.exp_avg_sq);
+  torch::Tensor step;
+  archive.read(key + "/step", step);
+  if (step.numel() != 1) throw InputError("checkpoint entry " + key + "/step is not one number");
+  adam.step = step.item<int64_t>();
+}
+
+void read_checkpoint_tensor(torch::serialize::InputArchive& archive, const std::string& key,
+                            torch::Tensor& dest) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor t;
+  archive.read(key, t);
+  if (t.sizes() != dest.sizes()) {
+    std::ostringstream why;
+    why << "checkpoint entry " << key << " has size " << t.sizes() << ", this agent needs "
+        << dest.sizes();
+    throw InputError(why.str());
+  }
+  dest.copy_(t);
+}
+
+void start_target(torch::nn::Module& target_module, FlatParameters& target,
+                  const FlatParameters& online) {
+  target.values.copy_(online.values);
+  set_requires_grad(target_module, false);
 }
 
 void polyak_update(torch::Tensor& target, const torch::Tensor& online, double tau) {

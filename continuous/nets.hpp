@@ -10,28 +10,22 @@
 #include <string>
 #include <utility>
 
+#include "continuous/config.hpp"
+
 namespace bcq::continuous {
 
-/// Number format of the hidden-to-hidden matrix products (750 x 750 in the VAE, 400 x 300 in
-/// the actor and critics: ~96% of an iteration's FLOPs). kFloat32 is the reference's. kBFloat16
-/// rounds those layers' inputs and weights to bfloat16 and multiplies with float32 accumulation
-/// (oneDNN; ~2x the float32 rate on CPUs with AVX512_BF16); biases, the input and output layers,
-/// activations, losses and all parameters and optimizer state stay float32.
-enum class MatmulPrecision { kFloat32, kBFloat16 };
-
-/// "fp32" / "bf16".
-std::string precision_name(MatmulPrecision precision);
-/// Parses "fp32" or "bf16"; throws bcq::InputError otherwise.
-MatmulPrecision parse_precision(const std::string& name);
+// MatmulPrecision, HiddenWidths and the per-algorithm configs: continuous/config.hpp.
 
 /// y = layer(x) for a hidden-to-hidden layer, in `precision`.
 torch::Tensor hidden_linear(const torch::nn::Linear& layer, const torch::Tensor& x,
                             MatmulPrecision precision);
 
-/// Perturbation model xi_phi(s, a, Phi): (state+action) -> 400 -> 300 -> action_dim.
-/// Output Phi * max_action * tanh(.) added to `a` and clamped to [-max_action, max_action].
+/// Perturbation model xi_phi(s, a, Phi): (state+action) -> hidden (paper: 400 -> 300) ->
+/// action_dim. Output Phi * max_action * tanh(.) added to `a` and clamped to
+/// [-max_action, max_action].
 struct PerturbationActorImpl : torch::nn::Module {
-  PerturbationActorImpl(int64_t state_dim, int64_t action_dim, double max_action, double phi);
+  PerturbationActorImpl(int64_t state_dim, int64_t action_dim, double max_action, double phi,
+                        HiddenWidths hidden = {400, 300});
   /// Perturbed action for each row of (state, action).
   torch::Tensor forward(const torch::Tensor& state, const torch::Tensor& action);
   torch::nn::Linear l1{nullptr}, l2{nullptr}, l3{nullptr};
@@ -41,10 +35,10 @@ struct PerturbationActorImpl : torch::nn::Module {
 };
 TORCH_MODULE(PerturbationActor);
 
-/// Two critics, each (state+action) -> 400 -> 300 -> 1. Q1 drives the actor loss and the
-/// action selection (Eq. 11); both enter the soft clipped double-Q target (Eq. 13).
+/// Two critics, each (state+action) -> hidden (paper: 400 -> 300) -> 1. Q1 drives the actor
+/// loss and the action selection (Eq. 11); both enter the soft clipped double-Q target (Eq. 13).
 struct TwinCriticImpl : torch::nn::Module {
-  TwinCriticImpl(int64_t state_dim, int64_t action_dim);
+  TwinCriticImpl(int64_t state_dim, int64_t action_dim, HiddenWidths hidden = {400, 300});
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& state,
                                                   const torch::Tensor& action);
   torch::Tensor q1(const torch::Tensor& state, const torch::Tensor& action);
@@ -54,10 +48,12 @@ struct TwinCriticImpl : torch::nn::Module {
 };
 TORCH_MODULE(TwinCritic);
 
-/// Conditional VAE G_omega(a | s): encoder (state+action) -> 750 -> 750 -> mean, log-std
-/// (log-std clamped to [-4, 15]); decoder (state+z) -> 750 -> 750 -> max_action * tanh.
+/// Conditional VAE G_omega(a | s): encoder (state+action) -> hidden (paper: 750 -> 750) ->
+/// mean, log-std (log-std clamped to [-4, 15], the reference's); decoder (state+z) -> hidden
+/// -> max_action * tanh.
 struct VaeImpl : torch::nn::Module {
-  VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim, double max_action);
+  VaeImpl(int64_t state_dim, int64_t action_dim, int64_t latent_dim, double max_action,
+          HiddenWidths hidden = {750, 750});
   struct Output {
     torch::Tensor reconstruction, mean, std;
   };
@@ -73,22 +69,25 @@ struct VaeImpl : torch::nn::Module {
 };
 TORCH_MODULE(Vae);
 
-/// Samples decoder latents as the reference does: z ~ N(0, 1) clamped to [-0.5, 0.5].
+/// Samples decoder latents as the reference does: z ~ N(0, 1) clamped to [-clip, clip]
+/// (reference: 0.5).
 torch::Tensor sample_clipped_latent(int64_t rows, int64_t latent_dim, at::Generator& gen,
-                                    const torch::TensorOptions& options);
+                                    const torch::TensorOptions& options, double clip = 0.5);
 
-/// Deterministic actor of DDPG and BC: state -> 400 -> 300 -> action_dim, max_action * tanh.
+/// Deterministic actor of DDPG and BC: state -> hidden (paper: 400 -> 300) -> action_dim,
+/// max_action * tanh.
 struct DeterministicActorImpl : torch::nn::Module {
-  DeterministicActorImpl(int64_t state_dim, int64_t action_dim, double max_action);
+  DeterministicActorImpl(int64_t state_dim, int64_t action_dim, double max_action,
+                         HiddenWidths hidden = {400, 300});
   torch::Tensor forward(const torch::Tensor& state);
   torch::nn::Linear l1{nullptr}, l2{nullptr}, l3{nullptr};
   double max_action;
 };
 TORCH_MODULE(DeterministicActor);
 
-/// DDPG critic: (state+action) -> 400 -> 300 -> 1.
+/// DDPG critic: (state+action) -> hidden (paper: 400 -> 300) -> 1.
 struct CriticImpl : torch::nn::Module {
-  CriticImpl(int64_t state_dim, int64_t action_dim);
+  CriticImpl(int64_t state_dim, int64_t action_dim, HiddenWidths hidden = {400, 300});
   torch::Tensor forward(const torch::Tensor& state, const torch::Tensor& action);
   torch::nn::Linear l1{nullptr}, l2{nullptr}, l3{nullptr};
 };
@@ -123,6 +122,22 @@ struct FlatAdam {
   /// One Adam update of `params` with gradient `grads` (bumps `params._version()`).
   void update(torch::Tensor& params, const torch::Tensor& grads);
 };
+
+/// Writes an optimizer's moments and step count under `key` (a checkpoint's part).
+void save_adam(torch::serialize::OutputArchive& archive, const std::string& key,
+               const FlatAdam& adam);
+/// Reads what save_adam wrote; throws bcq::InputError naming the entry if a tensor is missing
+/// or has another size (a checkpoint of another agent or problem).
+void load_adam(torch::serialize::InputArchive& archive, const std::string& key, FlatAdam& adam);
+/// Copies the checkpoint tensor `key` into `dest`; throws bcq::InputError naming the entry if
+/// its size differs from `dest`'s.
+void read_checkpoint_tensor(torch::serialize::InputArchive& archive, const std::string& key,
+                            torch::Tensor& dest);
+
+/// Starts a target network as a copy of the online one (the reference's deepcopy) that
+/// records no gradients; polyak_update then makes it trail.
+void start_target(torch::nn::Module& target_module, FlatParameters& target,
+                  const FlatParameters& online);
 
 /// Polyak averaging of target networks: target <- tau * online + (1 - tau) * target
 /// (bumps `target._version()`).

@@ -31,17 +31,4 @@ Batch sample_batch(const ReplayBuffer& buffer, std::mt19937_64& rng, int64_t row
           not_done.to(device)};
 }
 
-Batch batch_from_rows(const ReplayBuffer& buffer, std::size_t begin, std::size_t count) {
-  const int64_t n = static_cast<int64_t>(count), sd = buffer.state_dim, ad = buffer.action_dim;
-  auto view = [](const float* p, int64_t rows, int64_t cols) {
-    return torch::from_blob(const_cast<float*>(p), {rows, cols}).clone();
-  };
-  auto not_done = torch::empty({n, 1});
-  for (int64_t i = 0; i < n; ++i) not_done[i][0] = buffer.terminals[begin + i] ? 0.0f : 1.0f;
-  return {view(buffer.observations.data() + begin * sd, n, sd),
-          view(buffer.actions.data() + begin * ad, n, ad),
-          view(buffer.next_observations.data() + begin * sd, n, sd),
-          view(buffer.rewards.data() + begin, n, 1), not_done};
-}
-
 }  // namespace bcq::continuous

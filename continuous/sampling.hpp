@@ -15,7 +15,4 @@ namespace bcq::continuous {
 Batch sample_batch(const ReplayBuffer& buffer, std::mt19937_64& rng, int64_t rows,
                    torch::Device device);
 
-/// One transition row set as a batch (for tests): rows [begin, begin + count).
-Batch batch_from_rows(const ReplayBuffer& buffer, std::size_t begin, std::size_t count);
-
 }  // namespace bcq::continuous

@@ -15,7 +15,7 @@ using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 /// Adds "<prefix>_weight" and "<prefix>_bias" of a Linear layer (copied to CPU).
 void add_linear(NamedTensors& tensors, const std::string& prefix, const torch::nn::Linear& layer);
 
-/// Writes the module atomically (temporary file + rename). `source` defines `forward`.
+/// Writes the module atomically (common/atomic_file.hpp). `source` defines `forward`.
 void save_script_module(const std::string& path, const std::string& class_name,
                         const NamedTensors& tensors, const std::string& source);
 

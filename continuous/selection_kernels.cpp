@@ -1,5 +1,7 @@
 #include "continuous/selection_kernels.hpp"
 
+#include "continuous/cpu_dispatch.hpp"
+
 #include <cstring>
 
 // The vector helpers below are always inlined within this file, so how a 64-byte vector would
@@ -29,7 +31,7 @@ BCQ_INLINE float from_bf16_bits(uint16_t b) {
   return v;
 }
 
-// 16 floats: one AVX-512 register, two AVX2 or four SSE registers, per target_clones clone.
+// 16 floats: one AVX-512 register, two AVX2 or four SSE registers, per clone (cpu_dispatch.hpp).
 typedef float F16 __attribute__((vector_size(64)));
 typedef uint32_t U32x16 __attribute__((vector_size(64)));
 typedef uint16_t U16x16 __attribute__((vector_size(32)));
@@ -107,19 +109,19 @@ BCQ_INLINE void sample_sum_rows(const float* per_state, const float* x, const fl
 
 }  // namespace
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void sample_sum_relu(
+BCQ_CPU_CLONES("avx512f", "avx2", "default") void sample_sum_relu(
     const float* per_state, const float* x, const float* w_t, int64_t rows, int64_t samples,
     int64_t inner, int64_t cols, float* out) {
   sample_sum_rows(per_state, x, w_t, rows, samples, inner, cols, out);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void sample_sum_relu_bf16(
+BCQ_CPU_CLONES("avx512f", "avx2", "default") void sample_sum_relu_bf16(
     const float* per_state, const float* x, const float* w_t, int64_t rows, int64_t samples,
     int64_t inner, int64_t cols, uint16_t* out) {
   sample_sum_rows(per_state, x, w_t, rows, samples, inner, cols, out);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void bias_relu_bf16(
+BCQ_CPU_CLONES("avx512f", "avx2", "default") void bias_relu_bf16(
     const uint16_t* y, const float* bias, int64_t rows, int64_t cols, float* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const uint16_t* __restrict yr = y + r * cols;

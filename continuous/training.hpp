@@ -1,11 +1,15 @@
-// Offline training with periodic evaluation and checkpoints (`bcq train`), batch collection
-// with a behavioural DDPG agent (`bcq collect`), and evaluation of an exported TorchScript
-// policy (`bcq eval`). No LibTorch in this header: the CLI includes it.
+// Offline training with periodic evaluation and checkpoints (`bcq train`, training.cpp), batch
+// collection with a behavioural DDPG agent (`bcq collect`, collection.cpp), and evaluation of
+// an exported TorchScript policy (`bcq eval`, evaluation.cpp). No LibTorch in this header: the
+// CLI and the study runner include it.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "continuous/config.hpp"
 
 namespace bcq::continuous {
 
@@ -33,6 +37,12 @@ struct TrainOptions {
   /// while the offline agent trains on it; one environment step per iteration.
   bool concurrent = false;
   int64_t start_steps = 25000;    ///< concurrent: uniformly random behavioural steps first
+  /// Every hyperparameter of the agent trained (the config of `algo`) and, with concurrent,
+  /// of the behavioural DDPG (`ddpg`); defaults the paper's. `precision` above overrides
+  /// hyperparameters.bcq.precision.
+  AgentConfigs hyperparameters;
+  /// concurrent: the behavioural agent's exploration noise (concurrent_noise).
+  BehaviourConfig behaviour;
 };
 
 /// How a training run ended.
@@ -69,6 +79,8 @@ struct CollectOptions {
   /// imitation/imperfect: act with the expert saved in this file (by expert_out) instead of
   /// training one; expert_steps is then ignored. The file must be for the same environment.
   std::string expert_in;
+  DdpgConfig agent;                ///< the behavioural DDPG's hyperparameters (paper defaults)
+  BehaviourConfig behaviour;       ///< its exploration noise per kind (paper defaults)
 };
 
 struct CollectResult {
@@ -84,9 +96,14 @@ struct EvalOptions {
   std::string policy_path;  ///< TorchScript policy.pt
   std::string env;
   int episodes = 10;
-  uint64_t seed = 0;        ///< episode i resets with seed + i
+  uint64_t seed = 0;        ///< episode i (from 0) resets with seed + i
   int threads = 0;
 };
+
+/// The evaluation seed of the run whose folder holds `policy_path` (config.json's eval_seed,
+/// written by `bcq train`), so that `bcq eval` can repeat the run's evaluations; nullopt when
+/// the policy is not in a run folder.
+std::optional<uint64_t> run_eval_seed(const std::string& policy_path);
 
 struct EvalResult {
   std::vector<double> returns;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -67,21 +68,43 @@ inline std::string shell_quote(const std::string& arg) {
   return q + "'";
 }
 
-/// Runs the built `bcq` with `args`; stdout and stderr are captured through files in `dir`.
-inline CliResult run_bcq(const std::vector<std::string>& args, const std::string& dir) {
-  std::string cmd = shell_quote(BCQ_BINARY);
-  for (const std::string& a : args) cmd += " " + shell_quote(a);
-  std::string out_path = dir + "/.stdout", err_path = dir + "/.stderr";
-  cmd += " >" + shell_quote(out_path) + " 2>" + shell_quote(err_path);
-  int status = std::system(cmd.c_str());
+#ifdef BCQ_BINARY
+// BCQ_BINARY is defined for the tests that run the program (bcq_add_test sees run_bcq in their
+// sources and makes them depend on the bcq target, so they never run a stale binary).
+
+/// Runs the built `bcq` with the command line `args` (shell words: quote what needs it; see
+/// shell_quote), after the environment assignments `env` ("NAME=value ..."), capturing stdout
+/// and stderr through temporary files.
+inline CliResult run_bcq_command(const std::string& args, const std::string& env = "") {
+  TempDir capture;
+  const std::string out_path = capture.file("stdout"), err_path = capture.file("stderr");
+  std::string cmd = env.empty() ? "" : "env " + env + " ";
+  cmd += shell_quote(BCQ_BINARY) + " " + args + " >" + shell_quote(out_path) + " 2>" +
+         shell_quote(err_path);
+  const int status = std::system(cmd.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out_path);
   r.err = read_file(err_path);
-  std::filesystem::remove(out_path);
-  std::filesystem::remove(err_path);
   return r;
 }
+
+/// Runs the built `bcq` with `args` (each one word); `dir` is unused, kept for the callers.
+inline CliResult run_bcq(const std::vector<std::string>& args, const std::string& /*dir*/) {
+  std::string line;
+  for (const std::string& a : args) line += (line.empty() ? "" : " ") + shell_quote(a);
+  return run_bcq_command(line);
+}
+
+/// run_bcq_command returning the exit code, with stdout and stderr into `out` / `err`.
+inline int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr,
+                   const std::string& env = "") {
+  CliResult r = run_bcq_command(args, env);
+  if (out) *out = r.out;
+  if (err) *err = r.err;
+  return r.exit_code;
+}
+#endif
 
 /// The DESIGN.md example MDP (3 states, state 2 terminal, gamma 0.9).
 inline const char* kTwoStepMdp = R"({ "format": "bcq-mdp/1", "name": "two-step", "num_states": 3, "num_actions": 2, "gamma": 0.9,

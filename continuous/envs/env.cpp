@@ -1,6 +1,8 @@
 // The MuJoCo environments behind bcq::envs::Env: one MujocoEnv class driven by a plain
 // TaskSpec per environment (observation layout, reward weights, health rule, reset noise),
 // after gym's v3 Hopper, Walker2d, HalfCheetah and v2 InvertedPendulum.
+// Over 400 lines because it is one class: the simulator ownership, stepping, the task rules
+// and the snapshot / restore of a mid-episode state all act on the same mjModel / mjData.
 #include "continuous/envs/env.hpp"
 
 #include <mujoco/mujoco.h>

@@ -2,7 +2,7 @@
 // Walker2d, HalfCheetah) plus InvertedPendulum for fast tests and smoke runs.
 //
 // Semantics follow gym's v3 definitions so that returns are comparable with published
-// numbers (issue 5): observation layout, reward terms, termination rules, reset noise, and a
+// numbers: observation layout, reward terms, termination rules, reset noise, and a
 // 1,000-step time limit reported as `truncated`, apart from `terminated`.
 //
 // Numbers: observations, actions and rewards are `double` in `std::vector<double>`.

@@ -17,6 +17,8 @@
 
 #include "continuous/replay_buffer.hpp"
 
+#include "tests/test_util.hpp"
+
 namespace bcq::continuous {
 namespace {
 
@@ -27,11 +29,7 @@ std::string temp_path(const std::string& name) {
   return (fs::path(::testing::TempDir()) / ("bcq_learning_" + std::to_string(::getpid()) + "_" + name)).string();
 }
 
-int run_bcq(const std::string& args) {
-  const std::string cmd = std::string(BCQ_BINARY) + " " + args + " --quiet >&2";
-  const int status = std::system(cmd.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using test::run_bcq;  // tests/test_util.hpp
 
 // The last row of eval.csv: mean_return, q_estimate, true_discounted_return.
 std::vector<double> last_eval(const std::string& dir) {

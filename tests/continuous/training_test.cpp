@@ -16,7 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "continuous/config.hpp"
 #include "continuous/replay_buffer.hpp"
+#include "continuous/training.hpp"
+#include "tests/test_util.hpp"
 
 namespace bcq::continuous {
 namespace {
@@ -29,22 +32,7 @@ fs::path suite_dir() { return fs::path(::testing::TempDir()) / ("bcq_training_" 
 
 std::string temp_path(const std::string& name) { return (suite_dir() / name).string(); }
 
-// Runs `bcq ARGS` (or, with raw, the command line ARGS as given); returns its exit status.
-int run_bcq(const std::string& args, std::string* out = nullptr, std::string* err = nullptr,
-            bool raw = false) {
-  const auto out_file = temp_path("stdout.txt"), err_file = temp_path("stderr.txt");
-  const std::string cmd = (raw ? "" : std::string(BCQ_BINARY) + " ") + args + " >" + out_file + " 2>" + err_file;
-  const int status = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  if (out) *out = slurp(out_file);
-  if (err) *err = slurp(err_file);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using test::run_bcq;  // tests/test_util.hpp
 
 std::vector<std::vector<std::string>> read_csv(const std::string& path) {
   std::vector<std::vector<std::string>> rows;
@@ -132,6 +120,21 @@ TEST_F(TrainingCli, TrainWritesRunFolderAndEvalRunsThePolicy) {
   auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["episodes"].size(), 2u);
   EXPECT_GT(j["mean_return"].get<double>(), 0.0);
+  // Without --seed, eval starts its episodes from the evaluation seeds of the run the policy
+  // belongs to (config.json's eval_seed), so it repeats the last row of eval.csv.
+  EXPECT_EQ(j["seed"], config["eval_seed"]);
+  auto as_in_eval_csv = [](double v) {  // common/eval_csv.hpp writes 9 significant digits
+    std::ostringstream text;
+    text.precision(9);
+    text << v;
+    return text.str();
+  };
+  EXPECT_EQ(as_in_eval_csv(j["mean_return"].get<double>()), rows[2][1]);
+  EXPECT_EQ(as_in_eval_csv(j["std_return"].get<double>()), rows[2][2]);
+  ASSERT_EQ(run_bcq("eval --policy " + dir + "/policy.pt --env inverted-pendulum --episodes 2 --seed 1",
+                    &out, &err), 0) << err;
+  EXPECT_EQ(out.rfind("episode 1: return ", 0), 0u) << out;  // numbered from 1, as env rollout
+  EXPECT_NE(out.find("\nepisode 2: return "), std::string::npos) << out;
   // A policy for another environment is refused with exit 2.
   EXPECT_EQ(run_bcq("eval --policy " + dir + "/policy.pt --env hopper --episodes 1", &out, &err), 2);
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
@@ -181,6 +184,99 @@ TEST_F(TrainingCli, ResumeEndsWithTheSameNumbersAsAnUninterruptedRun) {
       EXPECT_NE(err.find(split + "/eval.csv:2: q_estimate 'x7' is not a number"), std::string::npos) << err;
     }
   }
+}
+
+// The hyperparameters a run uses are its config's (continuous/config.hpp), set in-process
+// through TrainOptions as the study runner does: the batch size changes what is trained, and
+// the evaluation discount is the agent's (rewards are 1 per step on InvertedPendulum, so with
+// gamma = 0.5 the true discounted return is below 1 / (1 - 0.5) = 2).
+TEST_F(TrainingCli, HyperparametersOfTheConfigAreTheOnesTheRunUses) {
+  auto run = [&](const std::string& name, const AgentConfigs& configs) {
+    TrainOptions o;
+    o.algo = "bcq";
+    o.env = "inverted-pendulum";
+    o.buffer_path = *buffer_;
+    o.out_dir = temp_path(name);
+    fs::remove_all(o.out_dir);
+    o.iterations = 4;
+    o.eval_every = 4;
+    o.eval_episodes = 2;
+    o.seed = 6;
+    o.threads = 1;
+    o.hyperparameters = configs;
+    train(o);
+    torch::serialize::InputArchive a;
+    a.load_from(o.out_dir + "/checkpoint.pt");
+    torch::Tensor critic;
+    a.read("bcq/critic", critic);
+    std::ifstream in(o.out_dir + "/config.json");
+    return std::make_tuple(critic, read_csv(o.out_dir + "/eval.csv"), nlohmann::json::parse(in));
+  };
+  const auto [critic0, eval0, config0] = run("default", AgentConfigs{});
+  const auto [critic1, eval1, config1] = run("default_again", AgentConfigs{});
+  EXPECT_TRUE(torch::equal(critic0, critic1));  // the control: same config, same run
+  AgentConfigs small_batch;
+  small_batch.bcq.batch_size = 10;
+  const auto [critic2, eval2, config2] = run("small_batch", small_batch);
+  EXPECT_FALSE(torch::equal(critic0, critic2));
+  EXPECT_EQ(config2["hyperparameters"]["batch_size"], 10);
+  EXPECT_EQ(config0["hyperparameters"]["batch_size"], 100);
+  AgentConfigs short_sighted;
+  short_sighted.bcq.discount = 0.5;
+  const auto [critic3, eval3, config3] = run("discount", short_sighted);
+  ASSERT_EQ(eval3.size(), 2u);
+  EXPECT_LT(std::stod(eval3[1][4]), 2.0);
+  EXPECT_GT(std::stod(eval0[1][4]), std::stod(eval3[1][4]));
+  EXPECT_EQ(config3["hyperparameters"]["discount"], 0.5);
+}
+
+// A checkpoint whose tensor does not fit the agent (another problem's, or damaged) is bad
+// input: exit 2 and one line naming the file and the entry, not an internal error.
+TEST_F(TrainingCli, CheckpointTensorOfTheWrongSizeIsRefusedNamingIt) {
+  const auto dir = temp_path("wrong_size");
+  fs::remove_all(dir);
+  const std::string common = "train --algo ddpg --env inverted-pendulum --buffer " + *buffer_ +
+                             " --eval-every 5 --eval-episodes 1 --seed 2 --threads 1 --out " + dir;
+  std::string err;
+  ASSERT_EQ(run_bcq(common + " --iterations 5", nullptr, &err), 0) << err;
+  {
+    torch::serialize::InputArchive in;
+    in.load_from(dir + "/checkpoint.pt");
+    torch::serialize::OutputArchive out;
+    for (const auto& key : in.keys()) {
+      torch::Tensor t;
+      in.read(key, t);
+      out.write(key, key == "ddpg/critic" ? torch::zeros({3}) : t);
+    }
+    out.save_to(dir + "/checkpoint.pt");
+  }
+  EXPECT_EQ(run_bcq(common + " --iterations 10 --resume", nullptr, &err), 2);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find(dir + "/checkpoint.pt"), std::string::npos) << err;
+  EXPECT_NE(err.find("ddpg/critic has size [3]"), std::string::npos) << err;
+}
+
+// --version of both programs is project(VERSION) of the top-level CMakeLists.txt.
+TEST(VersionCli, BothProgramsPrintTheProjectVersion) {
+  std::ifstream in(std::string(BCQ_SOURCE_DIR) + "/CMakeLists.txt");
+  std::string line, version;
+  while (std::getline(in, line) && version.empty()) {
+    const auto at = line.find("project(bcq VERSION ");
+    if (at != std::string::npos) {
+      version = line.substr(at + 20);
+      version = version.substr(0, version.find(' '));
+    }
+  }
+  ASSERT_FALSE(version.empty());
+  std::string out, err;
+  ASSERT_EQ(run_bcq("--version", &out, &err), 0) << err;
+  EXPECT_EQ(out, "bcq " + version + "\n");
+  const std::string continuous = (fs::path(BCQ_BINARY).parent_path() / "bcq-continuous").string();
+  test::TempDir dir;
+  const int status = std::system((test::shell_quote(continuous) + " --version > " +
+                                  test::shell_quote(dir.file("version.txt"))).c_str());
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(test::read_file(dir.file("version.txt")), "bcq " + version + "\n");
 }
 
 TEST_F(TrainingCli, ExpertKindsRecordTheirSettings) {
@@ -243,8 +339,7 @@ void expect_same_buffers(const ReplayBuffer& x, const ReplayBuffer& y) {
 
 // A process killed right after its N-th checkpoint (SIGKILL, no cleanup), as a crash would.
 int run_bcq_killed_after_checkpoint(int n, const std::string& args, std::string* err) {
-  return run_bcq("env BCQ_KILL_AFTER_CHECKPOINT=" + std::to_string(n) + " " + BCQ_BINARY + " " + args, nullptr, err,
-                 /*raw=*/true);
+  return run_bcq(args, nullptr, err, "BCQ_KILL_AFTER_CHECKPOINT=" + std::to_string(n));
 }
 
 TEST_F(TrainingCli, KilledConcurrentRunResumesBitIdentically) {
@@ -336,19 +431,27 @@ TEST_F(TrainingCli, Bf16PrecisionIsRecordedAndOnlyForBcq) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
+// One transition in 5,000 has a reward of 1e30, so the critic's squared error overflows
+// float32 the first time a mini-batch of 100 draws it: with seed 1 that is well after the first
+// checkpoint (iteration 5), so the run stops naming a checkpoint that exists and holds the last
+// evaluated iteration. A buffer where every other reward is 1e30 diverges at iteration 1,
+// before any checkpoint: the message then says that none was written.
 TEST_F(TrainingCli, NonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint) {
-  // Rewards of 1e30 make the critic's squared error overflow float32.
-  ReplayBuffer b(4, 1);
+  ReplayBuffer rare(4, 1), every_other(4, 1);
   const float s[4] = {0, 0, 0, 0}, a[1] = {0};
-  for (int i = 0; i < 200; ++i) b.add(s, a, i < 100 ? 0.0f : 1e30f, s, false, false);
-  const auto path = temp_path("huge.h5");
-  save_buffer(path, b, {{"env", "inverted-pendulum"}});
-  const auto dir = temp_path("diverged");
+  for (int i = 0; i < 5000; ++i) rare.add(s, a, i == 2500 ? 1e30f : 0.0f, s, false, false);
+  for (int i = 0; i < 200; ++i) every_other.add(s, a, i % 2 ? 1e30f : 0.0f, s, false, false);
+  const auto rare_path = temp_path("rare_huge.h5"), every_path = temp_path("huge.h5");
+  save_buffer(rare_path, rare, {{"env", "inverted-pendulum"}});
+  save_buffer(every_path, every_other, {{"env", "inverted-pendulum"}});
+  const auto dir = temp_path("diverged"), early = temp_path("diverged_early");
   fs::remove_all(dir);
+  fs::remove_all(early);
   std::string err;
-  EXPECT_EQ(run_bcq("train --algo ddpg --env inverted-pendulum --buffer " + path +
-                        " --iterations 50 --eval-every 1 --eval-episodes 1 --threads 1 --out " + dir,
+  EXPECT_EQ(run_bcq("train --algo ddpg --env inverted-pendulum --buffer " + rare_path +
+                        " --iterations 2000 --eval-every 5 --eval-episodes 1 --seed 1 --threads 1 --out " + dir,
                     nullptr, &err), 1);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_NE(err.find("diverged at iteration"), std::string::npos) << err;
   EXPECT_NE(err.find("critic_loss"), std::string::npos) << err;
   std::ifstream in(dir + "/status.json");
@@ -356,14 +459,24 @@ TEST_F(TrainingCli, NonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint) {
   EXPECT_EQ(status["status"], "diverged");
   EXPECT_FALSE(fs::exists(dir + "/policy.pt"));
   const int last_good = status["checkpoint_iteration"].get<int>();
-  if (last_good > 0) {
-    torch::serialize::InputArchive ckpt;
-    ckpt.load_from(dir + "/checkpoint.pt");
-    torch::Tensor it;
-    ckpt.read("iteration", it);
-    EXPECT_EQ(it.item<int64_t>(), last_good);
-  }
-  std::remove(path.c_str());
+  ASSERT_GT(last_good, 0) << "diverged before the first checkpoint: " << err;
+  EXPECT_NE(err.find("last good checkpoint " + dir + "/checkpoint.pt (iteration " +
+                     std::to_string(last_good) + ")"), std::string::npos) << err;
+  torch::serialize::InputArchive ckpt;
+  ckpt.load_from(dir + "/checkpoint.pt");
+  torch::Tensor it;
+  ckpt.read("iteration", it);
+  EXPECT_EQ(it.item<int64_t>(), last_good);
+  EXPECT_EQ(read_csv(dir + "/eval.csv").back()[0], std::to_string(last_good));
+
+  EXPECT_EQ(run_bcq("train --algo ddpg --env inverted-pendulum --buffer " + every_path +
+                        " --iterations 50 --eval-every 5 --eval-episodes 1 --seed 1 --threads 1 --out " + early,
+                    nullptr, &err), 1);
+  EXPECT_NE(err.find("diverged at iteration 1:"), std::string::npos) << err;
+  EXPECT_NE(err.find("no checkpoint was written"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(early + "/checkpoint.pt"));
+  std::remove(rare_path.c_str());
+  std::remove(every_path.c_str());
 }
 
 }  // namespace

@@ -12,32 +12,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/test_util.hpp"
+
 namespace {
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using CommandRun = bcq::test::CliResult;
 
-/// Runs `bcq <args>` through the shell, capturing stdout and stderr.
-CommandRun run_bcq(const std::string& args, const std::string& env_prefix = "") {
-  const auto err_file = std::filesystem::temp_directory_path() /
-                        ("bcq_env_cmd_test_" + std::to_string(::getpid()) + ".err");
-  const std::string command =
-      env_prefix + " " + BCQ_BINARY + " " + args + " 2>" + err_file.string();
-  CommandRun run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.out.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  run.err.assign(std::istreambuf_iterator<char>(err), {});
-  std::filesystem::remove(err_file);
-  return run;
+/// `bcq <args>` after the environment assignments `env` (tests/test_util.hpp).
+CommandRun run_bcq(const std::string& args, const std::string& env = "") {
+  return bcq::test::run_bcq_command(args, env);
 }
 
 TEST(EnvCli, ListShowsEveryEnvironment) {

@@ -1,0 +1,105 @@
+// Evaluation of an agent during training and of an exported policy (`bcq eval`), both through
+// the one episode loop of continuous/envs/episode.hpp.
+#include "continuous/evaluation.hpp"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "continuous/envs/episode.hpp"
+#include "continuous/run_support.hpp"
+#include "continuous/training.hpp"
+
+namespace bcq::continuous {
+
+EvalRow evaluate_agent(Agent& agent, envs::Env& env, int episodes, uint64_t seed, double discount) {
+  auto gen = make_generator(seed, agent.device());
+  std::vector<double> returns, discounted;
+  std::vector<torch::Tensor> starts;
+  for (int e = 0; e < episodes; ++e) {
+    auto obs = env.reset(seed + static_cast<uint64_t>(e));
+    starts.push_back(obs_tensor(obs));
+    const envs::Episode episode = envs::run_episode(
+        env, obs,
+        [&](const std::vector<double>& o, std::vector<double>& action) {
+          action = to_action(agent.select_action(obs_tensor(o), gen));
+        },
+        discount);
+    returns.push_back(episode.total_return);
+    discounted.push_back(episode.discounted_return);
+  }
+  EvalRow row;
+  const envs::MeanStd stats = envs::mean_std(returns);
+  row.mean_return = stats.mean;
+  row.std_return = stats.std;
+  row.true_discounted = envs::mean_std(discounted).mean;
+  auto q = agent.value_estimate(torch::cat(starts, 0), gen).to(torch::kCPU, torch::kDouble);
+  row.q_estimate = q.mean().item<double>();
+  return row;
+}
+
+std::optional<uint64_t> run_eval_seed(const std::string& policy_path) {
+  const auto config_path = std::filesystem::path(policy_path).parent_path() / "config.json";
+  std::ifstream in(config_path);
+  if (!in) return std::nullopt;
+  const auto config = nlohmann::json::parse(in, nullptr, false);
+  if (config.is_discarded() || config.value("format", std::string()) != "bcq-run/1" ||
+      !config.contains("eval_seed") || !config["eval_seed"].is_number_unsigned()) {
+    return std::nullopt;
+  }
+  return config["eval_seed"].get<uint64_t>();
+}
+
+EvalResult evaluate_policy_file(const EvalOptions& opt) {
+  if (opt.episodes <= 0) throw InputError("--episodes must be positive");
+  configure_torch(opt.threads);
+  auto env = envs::make_env(opt.env);
+  torch::jit::Module policy;
+  try {
+    policy = torch::jit::load(opt.policy_path);
+  } catch (const c10::Error& e) {
+    throw InputError(opt.policy_path + ": not a TorchScript policy (" + e.what_without_backtrace() + ")");
+  }
+  // The policy's own sampling (BCQ's and VAE-BC's latents) draws from LibTorch's default
+  // generator: seeded as training's evaluation seeds its generator, it draws the same latents.
+  torch::manual_seed(opt.seed);
+  torch::NoGradGuard no_grad;
+  EvalResult result;
+  for (int e = 0; e < opt.episodes; ++e) {
+    auto obs = env->reset(opt.seed + static_cast<uint64_t>(e));
+    const envs::Episode episode = envs::run_episode(
+        *env, obs, [&](const std::vector<double>& o, std::vector<double>& action) {
+          torch::Tensor a;
+          try {
+            a = policy.forward({obs_tensor(o).reshape({-1})}).toTensor();
+          } catch (const std::exception& err) {
+            // The interpreter's message spans lines; keep its last line (the cause).
+            std::string why = err.what();
+            while (!why.empty() && why.back() == '\n') why.pop_back();
+            why = why.substr(why.find_last_of('\n') + 1);
+            throw InputError(opt.policy_path + ": policy failed on a " + std::to_string(o.size()) +
+                             "-dimensional observation of " + opt.env + " (" + why + ")");
+          }
+          auto values = to_action(a);
+          if (values.size() != env->action_size()) {
+            throw InputError(opt.policy_path + ": policy returns " + std::to_string(values.size()) +
+                             " action values but " + opt.env + " needs " +
+                             std::to_string(env->action_size()));
+          }
+          action = values;
+        });
+    result.returns.push_back(episode.total_return);
+    result.lengths.push_back(episode.length);
+  }
+  const envs::MeanStd stats = envs::mean_std(result.returns);
+  result.mean_return = stats.mean;
+  result.std_return = stats.std;
+  return result;
+}
+
+}  // namespace bcq::continuous
