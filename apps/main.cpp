@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
   CLI::App* study = app.add_subcommand("study", "Studies over a grid of cells (tabular: SPIBB-style)");
   study->require_subcommand(1);
   bcq::cli::add_study_tabular_command(*study);
+  // Listed for --help; they run in bcq-continuous (see is_continuous_command).
+  study->add_subcommand("plan", "The cells of a continuous study, their dependencies, a work estimate, Slurm lines");
+  study->add_subcommand("run", "Run a continuous study's cells not done yet (workers, mpirun, --cell for Slurm)");
+  study->add_subcommand("status", "Per cell of a continuous study: done, running, failed or pending, and an ETA");
   bcq::cli::add_buffer_commands(app);
   // Listed for --help; they run in bcq-continuous (see above).
   app.add_subcommand("collect", "Collect a continuous-control batch (HDF5, D4RL keys) with a behavioural DDPG agent");

@@ -1,4 +1,4 @@
-// Extrapolation error of a policy pi (Section 4.1 of the paper, THEORY.md "Quantities"):
+// Extrapolation error of a policy pi (Section 4.1 of the paper, docs/theory.md "Quantities"):
 //   Eq. 3:  eps_MDP(s,a) = Q^pi(s,a) - Q^pi_B(s,a)   (value of pi in M minus its value in M_B);
 //   Eq. 4 / Remark 1 (Eq. 16): the same eps as the solution of the linear system
 //     eps(s,a) = sum_s' (p_M(s'|s,a) r_M(s,a,s') - p_B(s'|s,a) r_B(s,a,s'))
@@ -10,7 +10,7 @@
 //     paper's equation. Solved at state level: e(s) = sum_a pi(a|s) eps(s,a) satisfies
 //     (I - gamma P^pi_M) e = b^pi, then eps(s,a) = b(s,a) + gamma sum_s' p_M(s'|s,a) e(s').
 //   Eq. 5:  eps^pi_MDP = sum_s mu_pi(s) sum_a pi(a|s) |eps_MDP(s,a)|, mu_pi the normalised
-//     discounted state-visitation distribution of pi in M from d_0 (THEORY.md convention).
+//     discounted state-visitation distribution of pi in M from d_0 (docs/theory.md convention).
 // "Relevant" pairs (Lemma 1): non-terminal s with mu_pi(s) > 0 (graph reachability,
 // bcq::reachable_states) and pi(a|s) > 0.
 #pragma once

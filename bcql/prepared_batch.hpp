@@ -1,6 +1,6 @@
 // A batch laid out for the learning algorithms of bcql/: the raw multiset B in compact
 // 16-byte records for uniform sampling (Eq. 2 / Eq. 6), the empirical model of M_B
-// (p_B and mean rewards per seen (s,a), THEORY.md "Batch MDP M_B") for the synchronous forms,
+// (p_B and mean rewards per seen (s,a), docs/theory.md "Batch MDP M_B") for the synchronous forms,
 // and the per-state action sets that BCQL's max runs over.
 #pragma once
 
@@ -38,7 +38,7 @@ struct ActionSets {
 /// The actions BCQL's max (Eq. 6) and batch-constrained VI may use in each state:
 ///   terminal s          -> none (value 0);
 ///   s in B              -> { a : (s,a) in B };
-///   s non-terminal, not in B -> all actions (THEORY.md convention: the max is then taken over
+///   s non-terminal, not in B -> all actions (docs/theory.md convention: the max is then taken over
 ///                          Q_init(s,.), which is what M_B assigns; for batch-constrained VI in
 ///                          the true M no batch-constrained choice exists there, so any action may
 ///                          be taken).

@@ -1,7 +1,7 @@
 // Sampled Q-learning (Eq. 2) and BCQL (Eq. 6) on a fixed batch: draw (s,a,r,s') uniformly
 // from B (with replacement, bcq::Rng) and apply
 //   Q(s,a) <- (1 - alpha) Q(s,a) + alpha (r + gamma max_{a'} Q(s',a'))
-// where the max runs over all actions (Q-learning) or over {a' : (s',a') in B} (BCQL; THEORY.md
+// where the max runs over all actions (Q-learning) or over {a' : (s',a') in B} (BCQL; docs/theory.md
 // convention: 0 for terminal s', max_a' Q_init(s',a') for a non-terminal s' outside B).
 // Theorem 1: Q-learning converges to Q*_{M_B}; Theorem 4: BCQL converges to Q^{pi*}_B. The
 // synchronous forms (synchronous.hpp) compute those fixed points exactly.
@@ -29,7 +29,7 @@ Algorithm algorithm_from_string(const std::string& name);
 struct StepSchedule {
   enum class Kind {
     kConstant,    ///< alpha_n = alpha. Not Robbins-Monro: the iterate keeps fluctuating.
-    kPolynomial,  ///< alpha_n = min(1, c / n^w). Robbins-Monro for w in (0.5, 1] (THEORY.md).
+    kPolynomial,  ///< alpha_n = min(1, c / n^w). Robbins-Monro for w in (0.5, 1] (docs/theory.md).
   };
   Kind kind = Kind::kPolynomial;
   double alpha = 0.1;  ///< constant step (kConstant)

@@ -269,8 +269,8 @@ CollectResult collect(const CollectOptions& opt) {
                           {"behavioural_episodes", complete_episodes},
                           {"git_commit", BCQ_GIT_COMMIT}};
   if (expert) attrs["expert_steps"] = expert_steps;
-  if (reuse_expert) attrs["expert"] = fs::absolute(opt.expert_in).string();
   else attrs["exploration_noise"] = noise_std;
+  if (reuse_expert) attrs["expert"] = fs::absolute(opt.expert_in).string();
   save_buffer(opt.out_path, buffer, attrs);
   std::error_code ec;
   fs::remove_all(ckpt_dir, ec);  // the output is complete; a leftover folder would only confuse

@@ -18,7 +18,7 @@ namespace bcq::continuous {
 
 /// A growing set of transitions (s, a, r, s', terminal, timeout), float32 row-major.
 /// `terminal`: s' is a terminal state (do not bootstrap). `timeout`: the episode was cut by
-/// the time limit after this transition; it is NOT terminal (issue 5).
+/// the time limit after this transition; it is NOT terminal (the episode could go on).
 struct ReplayBuffer {
   int64_t state_dim = 0;
   int64_t action_dim = 0;

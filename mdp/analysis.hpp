@@ -12,7 +12,7 @@
 namespace bcq {
 
 /// States reached with positive probability from the support of d_0 following `policy` in
-/// `mdp` (THEORY.md convention for mu_pi(s) > 0): graph reachability over edges s -> s' with
+/// `mdp` (docs/theory.md convention for mu_pi(s) > 0): graph reachability over edges s -> s' with
 /// pi(a|s) > 0 and p_M(s'|s,a) > 0. Returned as a 0/1 mask over states.
 std::vector<char> reachable_states(const FiniteMdp& mdp, const Policy& policy);
 

@@ -1,4 +1,4 @@
-// A batch B: a multiset of transitions (s, a, r, s', done) (THEORY.md, "Objects"), its
+// A batch B: a multiset of transitions (s, a, r, s', done) (docs/theory.md, "Objects"), its
 // collection from a policy, and CSV I/O (header `s,a,r,s_next,done`).
 #pragma once
 

@@ -36,7 +36,7 @@ BatchCounts count_batch(const Batch& batch, int num_states, int num_actions) {
     if (counts.n_sa[row] == 0) continue;
     const double n = static_cast<double>(counts.n_sa[row]);
     for (const auto& [next, cell] : tally[row]) {
-      // Convention (THEORY.md): repeated (s,a,s') with different rewards use their mean.
+      // Convention (docs/theory.md): repeated (s,a,s') with different rewards use their mean.
       counts.seen[row].push_back({next, static_cast<double>(cell.first) / n,
                                   cell.second / static_cast<double>(cell.first)});
     }

@@ -1,4 +1,4 @@
-// The batch MDP M_B of THEORY.md: same states and actions plus one terminal state s_init;
+// The batch MDP M_B of docs/theory.md: same states and actions plus one terminal state s_init;
 // p_B(s'|s,a) = N(s,a,s') / N(s,a); unseen (s,a) go to s_init with reward Q_init(s,a).
 #pragma once
 
@@ -31,7 +31,7 @@ inline int s_init_of(int num_states) { return num_states; }
 
 /// M_B over `mdp` (its states, actions, gamma, d_0 and terminal set) with S+1 states; state S is
 /// s_init (terminal). q_init is S x A (the value Q is initialised with), or empty for 0.
-/// Convention (THEORY.md): an (s,a,s') recorded with different rewards uses their mean.
+/// Convention (docs/theory.md): an (s,a,s') recorded with different rewards uses their mean.
 /// Validates B against M first (validate_batch), naming `source` in errors.
 FiniteMdp batch_mdp(const FiniteMdp& mdp, const Batch& batch, const QTable& q_init = {},
                     const std::string& source = "batch");

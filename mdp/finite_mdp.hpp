@@ -1,4 +1,4 @@
-// The finite MDP model M = (S, A, p_M, r, gamma, d_0) of THEORY.md, "Objects".
+// The finite MDP model M = (S, A, p_M, r, gamma, d_0) of docs/theory.md, "Objects".
 // Built and validated once, then immutable (the MuJoCo mjModel habit): solvers keep their
 // working data elsewhere.
 #pragma once

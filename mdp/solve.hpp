@@ -1,5 +1,5 @@
 // Exact solvers on a FiniteMdp: policy evaluation by a sparse linear solve (Eigen), value
-// iteration with an error-bounding stopping rule, and policy iteration (THEORY.md, "How to
+// iteration with an error-bounding stopping rule, and policy iteration (docs/theory.md, "How to
 // check them": three independent references for the same values).
 #pragma once
 

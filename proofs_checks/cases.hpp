@@ -14,7 +14,7 @@ namespace bcq::proofs {
 
 /// The discounts a case may use (index 0 is what shrinking goes to).
 inline constexpr double kGammas[] = {0.5, 0.0, 0.9, 0.95};
-/// The discounts of cases that run sampled algorithms (THEORY.md: gamma <= 0.9).
+/// The discounts of cases that run sampled algorithms (docs/theory.md: gamma <= 0.9).
 inline constexpr double kSampledGammas[] = {0.5, 0.0, 0.9};
 /// Q_init values a case may use (index 0 = 0, the default).
 inline constexpr double kQInits[] = {0.0, 10.0, -10.0};

@@ -71,7 +71,7 @@ std::vector<std::pair<int, int>> relevant_pairs(const FiniteMdp& mdp, const Poli
 bool lemma1_condition(const FiniteMdp& mdp, const Batch& batch, const std::vector<std::pair<int, int>>& relevant);
 
 /// max over relevant pairs of |eps(s,a)|: zero exactly when eps^pi_MDP (Eq. 5) is zero, since
-/// mu_pi(s) pi(a|s) > 0 there (THEORY.md: only the support of mu_pi matters).
+/// mu_pi(s) pi(a|s) > 0 there (docs/theory.md: only the support of mu_pi matters).
 double max_relevant(const QTable& eps, const std::vector<std::pair<int, int>>& relevant);
 
 }  // namespace bcq::proofs

@@ -1,4 +1,4 @@
-// The statements of THEORY.md as RapidCheck properties, and the necessity probes that drop one
+// The statements of docs/theory.md as RapidCheck properties, and the necessity probes that drop one
 // condition at a time. The same property functions run inside gtest (RC_GTEST_PROP) and from
 // `bcq verify` (verify.hpp). Each property compares two different computations.
 #pragma once

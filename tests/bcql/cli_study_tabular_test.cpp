@@ -131,6 +131,9 @@ TEST_F(CliStudyTabular, StudyWritesBothTablesWithTheirHeadersAndResumes) {
 }
 
 TEST_F(CliStudyTabular, MpirunRanksGiveTheSameFilesAsOneProcess) {
+#ifndef BCQ_TEST_WITH_MPI
+  GTEST_SKIP() << "bcq built without MPI";
+#endif
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not found";
   CliRun r = run("study tabular --spec '" + path("tiny.json") + "' --out '" + path("one") + "' --quiet");
   ASSERT_EQ(r.code, 0) << r.err;

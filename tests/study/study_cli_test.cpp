@@ -104,6 +104,9 @@ TEST(StudyCli, RerunningAFinishedStudyRunsNothing) {
 }
 
 TEST(StudyCli, TwoMpiRanksRunEveryCellOnceWithTheSameResults) {
+#ifndef BCQ_TEST_WITH_MPI
+  GTEST_SKIP() << "bcq built without MPI";
+#endif
   if (!have_mpirun()) GTEST_SKIP() << "mpirun not installed";
   TempDir dir;
   const std::string out = dir.file("mpi");
