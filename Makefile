@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo example-report test test-slow bench experiment clean mutate
+.PHONY: all deps configure build demo example-report test test-slow test-asan bench experiment clean mutate
 
 all: build
 
@@ -36,6 +36,14 @@ example-report: build
 # Default suite: everything not labelled `slow`.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# The sanitizer job: the tabular modules, the CLI parts without LibTorch, the reports and the
+# HDF5 buffers built with AddressSanitizer + UBSan (CMakePresets.json "asan"), their default
+# tests run with leak detection.
+test-asan: deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS)
 
 # Long training / 10,000-case property runs.
 test-slow: build
