@@ -69,9 +69,11 @@ void add_study_commands(CLI::App& app) {
   run->add_option("--out", run_opt->out_dir, "Study folder")->required();
   run->add_option("--workers", run_opt->workers,
                   "Cells at once on this machine, each in its own process on the spec's LibTorch "
-                  "threads (default: 2; under mpirun 1 per rank)");
+                  "threads (default: 2; under mpirun 1 per rank)")
+      ->check(whole_number(0, 64));
   run->add_option("--cell", run_opt->cell,
-                  "Run only cell K (a Slurm array task); exit 75 when its inputs are not done yet");
+                  "Run only cell K (a Slurm array task); exit 75 when its inputs are not done yet")
+      ->check(whole_number(0, 100000000));
   auto* run_quiet = run->add_flag("--quiet", "No progress output");
   run->callback([run_src, run_opt, run_quiet] {
     study::StudySpec spec = load_spec(*run_src);
@@ -80,7 +82,15 @@ void add_study_commands(CLI::App& app) {
     o.progress = stderr_is_tty() && run_quiet->count() == 0;
     mpi::Session session;
     if (session.rank() != 0) o.progress = false;
-    const int code = study::run_study(spec, o, session);
+    int code = 0;
+    try {
+      code = study::run_study(spec, o, session);
+    } catch (const std::exception& e) {
+      // The other ranks wait on this one: end the whole job rather than leave them hanging.
+      if (!session.active()) throw;
+      std::cerr << "bcq: error (rank " << session.rank() << "): " << e.what() << "\n";
+      mpi::abort_job(2);
+    }
     if (code != 0) set_exit_code(code);
   });
 

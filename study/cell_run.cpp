@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
+#include <thread>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
@@ -60,8 +62,10 @@ Provenance study_provenance() {
   return p;
 }
 
-CellOutcome run_cell(const StudySpec& spec, const std::vector<Cell>& cells, const Cell& cell,
-                     const std::string& dir) {
+namespace {
+
+CellOutcome run_cell_unguarded(const StudySpec& spec, const std::vector<Cell>& cells,
+                               const Cell& cell, const std::string& dir) {
   CellOutcome out;
   const std::string folder = cell_folder(dir, cell);
   std::error_code ec;
@@ -71,8 +75,15 @@ CellOutcome run_cell(const StudySpec& spec, const std::vector<Cell>& cells, cons
     out.error = "cannot create " + folder + ": " + ec.message();
     return out;
   }
-  FileLock lock(cell_lock_path(dir, cell), false);
-  if (!lock.held()) {
+  // Another process may be probing the lock this instant (status, a scheduler's refresh): a
+  // few tries tell that from a cell really running elsewhere.
+  std::unique_ptr<FileLock> lock;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    lock = std::make_unique<FileLock>(cell_lock_path(dir, cell), false);
+    if (lock->held()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!lock->held()) {
     out.state = CellState::running;
     return out;
   }
@@ -148,6 +159,17 @@ CellOutcome run_cell(const StudySpec& spec, const std::vector<Cell>& cells, cons
     out.error = one_line(e.what());
   }
   return out;
+}
+
+}  // namespace
+
+CellOutcome run_cell(const StudySpec& spec, const std::vector<Cell>& cells, const Cell& cell,
+                     const std::string& dir) {
+  try {
+    return run_cell_unguarded(spec, cells, cell, dir);
+  } catch (const std::exception& e) {  // the folder, its lock or cell.json cannot be written
+    return CellOutcome{CellState::failed, one_line(e.what()), 0};
+  }
 }
 
 }  // namespace bcq::study

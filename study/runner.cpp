@@ -189,8 +189,15 @@ class ProcessWorkers : public Workers {
     if (pid == 0) {
       ::close(fds[0]);
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const CellOutcome o = run_cell(spec_, cells_, cell, dir_);
-      const std::string msg = outcome_json(cell.id, o).dump();
+      // Whatever happens, the child leaves through _exit: it must never unwind into the
+      // scheduler code it was forked from (which would stop its sibling workers).
+      std::string msg;
+      try {
+        const CellOutcome o = run_cell(spec_, cells_, cell, dir_);
+        msg = outcome_json(cell.id, o).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      } catch (...) {
+        ::_exit(3);
+      }
       std::size_t written = 0;
       while (written < msg.size()) {
         const ssize_t n = ::write(fds[1], msg.data() + written, msg.size() - written);
@@ -236,6 +243,17 @@ class ProcessWorkers : public Workers {
                               WIFSIGNALED(status) ? "the worker process died (signal " + std::to_string(WTERMSIG(status)) + ")"
                                                   : "the worker process ended without a result",
                               0};
+        // The child could not say so itself: record the failure in its folder.
+        for (const auto& c : cells_) {
+          if (c.id != id) continue;
+          try {
+            const CellStatus st = read_cell_status(dir_, c);
+            write_cell_record(dir_, c, CellState::failed, outcome.error, st.wall_seconds,
+                              st.behavioural_return, st.attempts);
+          } catch (const std::exception&) {
+            // The folder itself is unwritable; the run's summary still names the cell.
+          }
+        }
       }
       children_.erase(pids[i]);
       return true;
@@ -330,8 +348,18 @@ int worker_rank(const StudySpec& spec, const std::vector<Cell>& cells, const std
     } else {
       o = run_cell(spec, cells, *cell, dir);
     }
-    mpi::send_string(0, kDone, outcome_json(id, o).dump());
+    mpi::send_string(0, kDone, outcome_json(id, o).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
+}
+
+// The wall time study.json records for the runs so far (0 for a new folder).
+double previous_wall_seconds(const std::string& dir) {
+  std::ifstream in(dir + "/study.json");
+  auto old = nlohmann::json::parse(in, nullptr, false);
+  if (old.is_object() && old.value("wall_seconds", nlohmann::json()).is_number()) {
+    return old["wall_seconds"].get<double>();
+  }
+  return 0;
 }
 
 int run_one_cell(const StudySpec& spec, const std::vector<Cell>& cells, const RunOptions& opt) {
@@ -352,6 +380,11 @@ int run_one_cell(const StudySpec& spec, const std::vector<Cell>& cells, const Ru
     for (const auto& c : cells)
       if (c.id == d) dep = &c;
     const CellStatus ds = read_cell_status(opt.out_dir, *dep);
+    if (ds.state == CellState::failed) {
+      std::cerr << "bcq: cell " << cell->name() << " cannot run: the cell it needs, " << dep->name()
+                << ", failed (" << ds.error << "); run that cell again first\n";
+      return 1;
+    }
     if (!finished(ds.state)) {
       std::cerr << "bcq: cell " << cell->name() << " is not ready: it needs cell " << dep->name()
                 << " (" << to_string(ds.state) << "); try later\n";
@@ -360,7 +393,7 @@ int run_one_cell(const StudySpec& spec, const std::vector<Cell>& cells, const Ru
   }
   const CellOutcome o = run_cell(spec, cells, *cell, opt.out_dir);
   const Provenance prov = study_provenance();
-  write_results(opt.out_dir, spec, opt.profile, cells, prov, 1, 1, 0.0);
+  write_results(opt.out_dir, spec, opt.profile, cells, prov, 1, 1, previous_wall_seconds(opt.out_dir) + o.seconds);
   if (o.state == CellState::running) {
     std::cerr << "bcq: cell " << cell->name() << " is running in another process; try later\n";
     return kNotReady;
@@ -404,21 +437,11 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
     cells = read_folder(opt.out_dir).second;
     return worker_rank(spec, cells, opt.out_dir);
   }
-  if (session.active()) {
-    for (int r = 1; r < session.size(); ++r) mpi::send_string(r, kAssign, "go");
-  }
   if (opt.cell >= 0) return run_one_cell(spec, cells, opt);
 
   const Provenance prov = study_provenance();
   const auto t0 = Clock::now();
-  double wall_before = 0;
-  {
-    std::ifstream in(opt.out_dir + "/study.json");
-    auto old = nlohmann::json::parse(in, nullptr, false);
-    if (old.is_object() && old.value("wall_seconds", nlohmann::json()).is_number()) {
-      wall_before = old["wall_seconds"].get<double>();
-    }
-  }
+  const double wall_before = previous_wall_seconds(opt.out_dir);
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   Schedule schedule(spec, cells, opt.out_dir);
   std::unique_ptr<Workers> workers;
@@ -431,6 +454,10 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
   const int local_slots = worker_count;
   const int slots = local_slots + (session.active() ? session.size() - 1 : 0);
   write_results(opt.out_dir, spec, opt.profile, schedule.cells(), prov, worker_count, session.size(), wall_before);
+  // study.json now holds this folder's cells (ids included): the worker ranks read them.
+  if (session.active()) {
+    for (int r = 1; r < session.size(); ++r) mpi::send_string(r, kAssign, "go");
+  }
   auto last_refresh = Clock::now();
   for (;;) {
     // Hand out ready cells: worker ranks first (rank 0's threads share its cores with MPI).
@@ -572,10 +599,11 @@ void print_status(const std::string& dir, bool json) {
 void print_plan(const StudySpec& spec, const std::string& source, bool json) {
   const auto cells = plan_cells(spec);
   double total = 0;
-  std::vector<int> collections, trainings;
+  std::vector<int> collections, second_collections, trainings;
   for (const auto& c : cells) {
     total += estimate_seconds(spec, c);
-    (c.type == CellType::collect ? collections : trainings).push_back(c.id);
+    if (c.type == CellType::train) trainings.push_back(c.id);
+    else (c.depends.empty() ? collections : second_collections).push_back(c.id);
   }
   auto ranges = [](const std::vector<int>& ids) {
     std::ostringstream out;
@@ -592,8 +620,9 @@ void print_plan(const StudySpec& spec, const std::string& source, bool json) {
   if (json) {
     nlohmann::json out = {{"format", "bcq-study-plan/1"}, {"spec", to_json(spec)}, {"cells", nlohmann::json::array()},
                           {"one_thread_seconds", total},
-                          {"slurm", {{"collections", ranges(collections)}, {"training", ranges(trainings)},
-                                     {"command", run}}}};
+                          {"slurm", {{"collections", ranges(collections)},
+                                     {"collections_after_collections", ranges(second_collections)},
+                                     {"training", ranges(trainings)}, {"command", run}}}};
     for (const auto& c : cells) {
       out["cells"].push_back({{"id", c.id}, {"name", c.name()}, {"type", to_string(c.type)}, {"env", c.env},
                               {"kind", c.kind}, {"algo", c.algo}, {"seed_index", c.seed_index}, {"seed", c.seed},
@@ -609,15 +638,21 @@ void print_plan(const StudySpec& spec, const std::string& source, bool json) {
     std::printf("%-5d %-44s %-9s %12s\n", c.id, c.name().c_str(), needs.empty() ? "-" : needs.c_str(),
                 format_duration(estimate_seconds(spec, c)).c_str());
   }
-  std::cout << "study " << spec.name << ": " << cells.size() << " cells (" << collections.size()
-            << " collections, " << trainings.size() << " training runs); estimated "
+  std::cout << "study " << spec.name << ": " << cells.size() << " cells ("
+            << collections.size() + second_collections.size() << " collections, " << trainings.size()
+            << " training runs); estimated "
             << format_duration(total) << " of one-thread work, about " << format_duration(total / 2)
             << " with --workers 2\n";
-  std::cout << "Slurm array (collections first, then the training runs once they are done):\n"
-            << "  sbatch --array=" << ranges(collections) << " --wrap '" << run << "'\n"
-            << "  sbatch --array=" << ranges(trainings) << " --dependency=afterok:<first job id> --wrap '"
-            << run << "'\n"
-            << "  (a task whose cells are not done yet exits 75: resubmit it, or use the loop in docs/study.md)\n";
+  std::cout << "Slurm arrays (each waits for the one before; a task whose inputs are not done exits 75):\n"
+            << "  A=$(sbatch --parsable --array=" << ranges(collections) << " --wrap '" << run << "')\n";
+  std::string after = "$A";
+  if (!second_collections.empty()) {
+    std::cout << "  B=$(sbatch --parsable --array=" << ranges(second_collections) << " --dependency=afterok:$A --wrap '"
+              << run << "')\n";
+    after = "$A:$B";
+  }
+  std::cout << "  sbatch --array=" << ranges(trainings) << " --dependency=afterok:" << after << " --wrap '" << run
+            << "'\n";
 }
 
 }  // namespace bcq::study

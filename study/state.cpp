@@ -139,7 +139,7 @@ void write_cell_record(const std::string& dir, const Cell& cell, CellState state
                         {"behavioural_return", std::isfinite(behavioural_return)
                                                    ? nlohmann::json(behavioural_return)
                                                    : nlohmann::json()}};
-  write_file_atomic(cell_folder(dir, cell) + "/cell.json", rec.dump(2) + "\n");
+  write_file_atomic(cell_folder(dir, cell) + "/cell.json", rec.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 namespace {
@@ -286,7 +286,7 @@ void write_results(const std::string& dir, const StudySpec& spec, const std::str
                           {"wall_seconds", wall_seconds},
                           {"cells", jcells}};
   write_file_atomic(dir + "/summary.csv", csv.str());
-  write_file_atomic(dir + "/study.json", study.dump(2) + "\n");
+  write_file_atomic(dir + "/study.json", study.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 std::string format_duration(double seconds) {
