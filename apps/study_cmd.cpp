@@ -8,6 +8,7 @@
 
 #include "apps/cli_common.hpp"
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 #include "common/mpi.hpp"
 #include "study/runner.hpp"
 #include "study/spec.hpp"
@@ -34,13 +35,8 @@ study::StudySpec load_spec(const SpecSource& src) {
     throw InputError("give exactly one of --profile NAME or --spec FILE");
   }
   if (!src.profile.empty()) return study::profile_spec(src.profile);
-  std::ifstream in(src.spec_path, std::ios::binary);
-  if (!in) throw InputError(src.spec_path + ": cannot read the study spec");
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto json = nlohmann::json::parse(text.str(), nullptr, false);
-  if (json.is_discarded()) throw InputError(src.spec_path + ": malformed JSON");
-  return study::parse_spec(json, src.spec_path);
+  // The shared reader: regular files only, size-checked, BOM, duplicate keys, depth.
+  return study::parse_spec(load_json_input(src.spec_path), src.spec_path);
 }
 
 std::string source_args(const SpecSource& src) {

@@ -14,6 +14,7 @@
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/eval_csv.hpp"
+#include "common/json_input.hpp"
 
 #ifndef BCQ_GIT_COMMIT
 #define BCQ_GIT_COMMIT "unknown"
@@ -171,9 +172,7 @@ std::vector<Cell> cells_from_json(const nlohmann::json& j, const std::string& wh
 std::pair<StudySpec, std::vector<Cell>> read_folder(const std::string& dir) {
   const std::string spec_path = dir + "/spec.json";
   if (!fs::is_regular_file(spec_path)) throw InputError(dir + ": not a study folder (no spec.json)");
-  const auto spec_json = nlohmann::json::parse(read_text(spec_path), nullptr, false);
-  if (spec_json.is_discarded()) throw InputError(spec_path + ": malformed JSON");
-  StudySpec spec = parse_spec(spec_json, spec_path);
+  StudySpec spec = parse_spec(load_json_input(spec_path), spec_path);
   const std::string state_path = dir + "/study.json";
   const auto state = read_json_or_null(state_path);
   if (state.is_object() && state.contains("cells")) return {spec, cells_from_json(state["cells"], state_path)};
