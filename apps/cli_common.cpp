@@ -15,6 +15,7 @@
 
 #include "common/error.hpp"
 #include "common/input_file.hpp"
+#include "common/interrupt.hpp"
 
 namespace bcq::cli {
 namespace {
@@ -75,6 +76,9 @@ int run(CLI::App& app, int argc, char** argv) {
   } catch (const InputError& e) {
     std::cerr << "bcq: error: " << e.what() << "\n";
     return 2;
+  } catch (const Interrupted& e) {
+    std::cerr << "bcq: " << e.what() << "\n";
+    return 128 + e.signal();
   } catch (const std::exception& e) {
     std::cerr << "bcq: internal error: " << e.what() << "\n";
     return 3;

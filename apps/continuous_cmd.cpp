@@ -11,6 +11,17 @@
 
 namespace bcq::cli {
 
+namespace {
+
+// Bounds of the numeric options (docs/limits.md). Steps and iterations: the buffer loader's
+// 100,000,000 rows (333x the paper's 300k iterations); threads: more than any machine bcq
+// runs on (0 means all cores); episodes: 1,000,000 (a Hopper episode is up to 1,000 steps).
+constexpr std::uint64_t kMaxSteps = 100000000;
+constexpr std::uint64_t kMaxThreads = 1024;
+constexpr std::uint64_t kMaxEpisodes = 1000000;
+
+}  // namespace
+
 void add_continuous_commands(CLI::App& app) {
   namespace cont = bcq::continuous;
 
@@ -23,16 +34,21 @@ void add_continuous_commands(CLI::App& app) {
                       "final (N(0,0.5) noise, all transitions) | concurrent (N(0,0.1)) | "
                       "imitation (trained expert, no noise) | imperfect (expert, p=0.3 random, N(0,0.3))")
       ->capture_default_str();
-  collect->add_option("--steps", collect_opt->steps, "Transitions to collect")->capture_default_str();
+  collect->add_option("--steps", collect_opt->steps, "Transitions to collect")
+      ->capture_default_str()->check(whole_number(1, kMaxSteps));
   collect->add_option("--expert-steps", collect_opt->expert_steps,
-                      "imitation/imperfect: DDPG training steps of the expert (default: --steps)");
+                      "imitation/imperfect: DDPG training steps of the expert (default: --steps)")
+      ->check(whole_number(0, kMaxSteps));
   collect->add_option("--start-steps", collect_opt->start_steps,
-                      "Uniformly random steps before the behavioural actor acts")->capture_default_str();
-  collect->add_option("--seed", collect_opt->seed, "Random seed")->capture_default_str();
-  collect->add_option("--threads", collect_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+                      "Uniformly random steps before the behavioural actor acts")
+      ->capture_default_str()->check(whole_number(0, kMaxSteps));
+  collect->add_option("--seed", collect_opt->seed, "Random seed")->capture_default_str()->check(seed_number());
+  collect->add_option("--threads", collect_opt->threads, "LibTorch threads (0: all cores)")
+      ->capture_default_str()->check(whole_number(0, kMaxThreads));
   collect->add_option("-o,--out", collect_opt->out_path, "Output HDF5 file")->required();
   collect->add_option("--checkpoint-every", collect_opt->checkpoint_every,
-                      "Checkpoint into <out>.checkpoint/ every K steps")->capture_default_str();
+                      "Checkpoint into <out>.checkpoint/ every K steps")
+      ->capture_default_str()->check(whole_number(1, kMaxSteps));
   collect->add_flag("--resume", collect_opt->resume,
                     "Continue an interrupted collection from <out>.checkpoint/");
   collect->add_option("--expert-out", collect_opt->expert_out,
@@ -54,22 +70,27 @@ void add_continuous_commands(CLI::App& app) {
   train->add_option("--algo", train_opt->algo, "bcq | ddpg | bc | vae-bc")->capture_default_str();
   train->add_option("--env", train_opt->env, "Environment the batch comes from")->required();
   train->add_option("--buffer", train_opt->buffer_path, "HDF5 batch (D4RL keys)");
-  train->add_option("--iterations", train_opt->iterations, "Training iterations")->capture_default_str();
+  train->add_option("--iterations", train_opt->iterations, "Training iterations")
+      ->capture_default_str()->check(whole_number(1, kMaxSteps));
   train->add_option("--eval-every", train_opt->eval_every,
-                    "Evaluate (10 episodes) and checkpoint every K iterations")->capture_default_str();
-  train->add_option("--eval-episodes", train_opt->eval_episodes, "Episodes per evaluation")->capture_default_str();
-  train->add_option("--seed", train_opt->seed, "Random seed")->capture_default_str();
+                    "Evaluate (--eval-episodes episodes) and checkpoint every K iterations")
+      ->capture_default_str()->check(whole_number(1, kMaxSteps));
+  train->add_option("--eval-episodes", train_opt->eval_episodes, "Episodes per evaluation")
+      ->capture_default_str()->check(whole_number(1, kMaxEpisodes));
+  train->add_option("--seed", train_opt->seed, "Random seed")->capture_default_str()->check(seed_number());
   train->add_option("--out", train_opt->out_dir, "Run folder")->required();
   train->add_flag("--resume", train_opt->resume, "Continue the run in --out from its checkpoint");
   train->add_option("--device", train_opt->device, "cpu | cuda")->capture_default_str();
-  train->add_option("--threads", train_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+  train->add_option("--threads", train_opt->threads, "LibTorch threads (0: all cores)")
+      ->capture_default_str()->check(whole_number(0, kMaxThreads));
   train->add_option("--precision", train_opt->precision,
                     "Hidden-layer matrix products: fp32 (the paper's) | bf16 (bcq; ~2x faster "
                     "matmuls on CPUs with AVX512_BF16)")->capture_default_str();
   train->add_flag("--concurrent", train_opt->concurrent,
                   "Concurrent setting: a behavioural DDPG collects while the agent trains");
   train->add_option("--start-steps", train_opt->start_steps,
-                    "--concurrent: uniformly random behavioural steps first")->capture_default_str();
+                    "--concurrent: uniformly random behavioural steps first")
+      ->capture_default_str()->check(whole_number(0, kMaxSteps));
   auto* train_quiet = train->add_flag("--quiet", "No progress output");
   train->callback([train_opt, train_quiet] {
     train_opt->progress = stderr_is_tty() && train_quiet->count() == 0;
@@ -89,12 +110,15 @@ void add_continuous_commands(CLI::App& app) {
   auto* eval = app.add_subcommand("eval", "Run an exported TorchScript policy (policy.pt)");
   eval->add_option("--policy", eval_opt->policy_path, "TorchScript policy file")->required();
   eval->add_option("--env", eval_opt->env, "Environment")->required();
-  eval->add_option("--episodes", eval_opt->episodes, "Episodes")->capture_default_str();
+  eval->add_option("--episodes", eval_opt->episodes, "Episodes")
+      ->capture_default_str()->check(whole_number(1, kMaxEpisodes));
   auto* eval_seed = eval->add_option(
       "--seed", eval_opt->seed,
       "Episode i (from 1) starts from reset(seed + i - 1) (default: the evaluation seed of the "
-      "run folder holding the policy, so that eval repeats its eval.csv; else 0)");
-  eval->add_option("--threads", eval_opt->threads, "LibTorch threads (0: all cores)")->capture_default_str();
+      "run folder holding the policy, so that eval repeats its eval.csv; else 0)")
+      ->check(seed_number());
+  eval->add_option("--threads", eval_opt->threads, "LibTorch threads (0: all cores)")
+      ->capture_default_str()->check(whole_number(0, kMaxThreads));
   auto* eval_json = eval->add_flag("--json", "JSON output");
   eval->callback([eval_opt, eval_json, eval_seed] {
     if (eval_seed->count() == 0) eval_opt->seed = cont::run_eval_seed(eval_opt->policy_path).value_or(0);

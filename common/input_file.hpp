@@ -173,4 +173,23 @@ inline void check_output_path(const std::string& output_option, const std::strin
   }
 }
 
+/// Refuses an output whose folder does not exist, is not a folder, or cannot be written, so
+/// that a long run does not end unable to write its result. Throws InputError naming the option.
+inline void check_output_folder(const std::string& output_option, const std::string& output) {
+  if (output.empty()) return;
+  const std::size_t slash = output.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : output.substr(0, slash);
+  struct stat st {};
+  if (::stat(folder.c_str(), &st) != 0) {
+    throw InputError(output_option + " " + output + ": its folder " + folder + " does not exist");
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw InputError(output_option + " " + output + ": " + folder + " is not a folder");
+  }
+  if (::access(folder.c_str(), W_OK) != 0) {
+    throw InputError(output_option + " " + output + ": its folder " + folder + " is not writable (" +
+                     std::strerror(errno) + ")");
+  }
+}
+
 }  // namespace bcq

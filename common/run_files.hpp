@@ -132,12 +132,13 @@ inline RunConfig parse_run_config(const std::string& text, const std::string& wh
   return c;
 }
 
-/// status.json: where a run stands. Rewritten when it starts, diverges or completes.
+/// status.json: where a run stands. Rewritten when it starts, at each checkpoint, and when it
+/// is interrupted (Ctrl-C, SIGTERM), diverges or completes.
 struct RunStatus {
-  std::string status;                 ///< "running", "diverged" or "completed"
+  std::string status;                 ///< "running", "interrupted", "diverged" or "completed"
   int64_t iteration = -1;             ///< iterations done (diverged: the iteration that failed)
   std::string loss;                   ///< diverged: the loss that became non-finite
-  int64_t checkpoint_iteration = -1;  ///< diverged: the iteration of the last good checkpoint
+  int64_t checkpoint_iteration = -1;  ///< the iteration of the last (diverged: last good) checkpoint
 };
 
 /// status.json's content as the training code writes it (loss and checkpoint only when set).
@@ -154,8 +155,9 @@ inline RunStatus parse_run_status(const std::string& text, const std::string& wh
   const auto j = detail::read_run_object(text, where);
   RunStatus s;
   detail::read_run_field(j, "status", s.status, where, true);
-  if (s.status != "running" && s.status != "diverged" && s.status != "completed") {
-    throw InputError(where + ": \"status\" is '" + s.status + "', expected running, diverged or completed");
+  if (s.status != "running" && s.status != "interrupted" && s.status != "diverged" && s.status != "completed") {
+    throw InputError(where + ": \"status\" is '" + s.status +
+                     "', expected running, interrupted, diverged or completed");
   }
   detail::read_run_field(j, "iteration", s.iteration, where, false);
   detail::read_run_field(j, "loss", s.loss, where, false);

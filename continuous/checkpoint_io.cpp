@@ -88,6 +88,11 @@ void kill_after_checkpoint_for_tests() {
 
 }  // namespace
 
+void interrupt_after_step_for_tests(int64_t step) {
+  static const char* at = std::getenv("BCQ_INTERRUPT_AFTER_STEP");
+  if (at != nullptr && step == std::atoll(at)) std::raise(SIGINT);
+}
+
 void save_checkpoint(const std::string& path, const std::function<void(OutputArchive&)>& fill) {
   OutputArchive archive;
   fill(archive);

@@ -31,6 +31,10 @@ void read_rng(InputArchive& archive, const std::string& key, std::mt19937_64& rn
 void write_env(OutputArchive& archive, const envs::Env& env);
 void read_env(InputArchive& archive, envs::Env& env);
 
+/// For tests of Ctrl-C: BCQ_INTERRUPT_AFTER_STEP=N makes the process send itself SIGINT when
+/// a training iteration or collection step numbered N (from 1) is done, as a user would.
+void interrupt_after_step_for_tests(int64_t step);
+
 /// Writes the archive that `fill` builds to `path` atomically (common/atomic_file.hpp).
 /// Throws bcq::InputError naming `path` if it cannot be written.
 void save_checkpoint(const std::string& path, const std::function<void(OutputArchive&)>& fill);

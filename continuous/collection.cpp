@@ -12,17 +12,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/build_info.hpp"
 #include "common/error.hpp"
+#include "common/input_file.hpp"
+#include "common/interrupt.hpp"
 #include "continuous/baselines.hpp"
 #include "continuous/checkpoint_io.hpp"
 #include "continuous/envs/env.hpp"
 #include "continuous/replay_buffer.hpp"
 #include "continuous/run_support.hpp"
 #include "continuous/sampling.hpp"
-
-#ifndef BCQ_GIT_COMMIT
-#define BCQ_GIT_COMMIT "unknown"
-#endif
 
 namespace bcq::continuous {
 
@@ -52,6 +51,14 @@ CollectResult collect(const CollectOptions& opt) {
   if (!opt.expert_in.empty() && !opt.expert_out.empty()) {
     throw InputError("--expert-in and --expert-out exclude each other (the expert is not trained)");
   }
+  // The outputs, before any work: not an input, not a directory or device, in a folder that exists.
+  check_output_path("-o", opt.out_path, {{"--expert-in", opt.expert_in}});
+  check_output_path("--expert-out", opt.expert_out, {{"-o", opt.out_path}});
+  if (!opt.expert_out.empty() && fs::absolute(opt.expert_out) == fs::absolute(opt.out_path)) {
+    throw InputError("--expert-out " + opt.expert_out + " is the same file as -o");
+  }
+  check_output_folder("-o", opt.out_path);
+  if (!opt.expert_out.empty()) check_output_folder("--expert-out", opt.expert_out);
   const bool reuse_expert = !opt.expert_in.empty();
   const int64_t expert_steps = reuse_expert ? 0 : opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
   configure_torch(opt.threads);
@@ -243,8 +250,15 @@ CollectResult collect(const CollectOptions& opt) {
         }
       }
       const int64_t done = steps_before + t + 1;
+      interrupt_after_step_for_tests(done);
       if ((t + 1) % opt.checkpoint_every == 0 && done < total_steps) {
         write_checkpoint(t + 1);  // resumes after this step
+      } else if (const int sig = interrupt_signal(); sig != 0 && done < total_steps) {
+        write_checkpoint(t + 1);  // nothing done is lost
+        progress.finish();
+        throw Interrupted(sig, "collect interrupted by " + signal_name(sig) + " after step " + std::to_string(done) +
+                                   " of " + std::to_string(total_steps) + "; " + ckpt_dir +
+                                   " holds it: rerun the same command with --resume to continue");
       }
       if (progress.on() && (t + 1) % 1000 == 0) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -267,7 +281,7 @@ CollectResult collect(const CollectOptions& opt) {
                           {"seed", static_cast<int64_t>(opt.seed)},
                           {"behavioural_return", result.behavioural_return},
                           {"behavioural_episodes", complete_episodes},
-                          {"git_commit", BCQ_GIT_COMMIT}};
+                          {"git_commit", bcq::git_commit()}};
   if (expert) attrs["expert_steps"] = expert_steps;
   else attrs["exploration_noise"] = noise_std;
   if (reuse_expert) attrs["expert"] = fs::absolute(opt.expert_in).string();

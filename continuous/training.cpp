@@ -16,8 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.hpp"
-#include "common/eval_csv.hpp"
+#include "common/build_info.hpp"
 #include "common/error.hpp"
+#include "common/eval_csv.hpp"
+#include "common/interrupt.hpp"
+#include "common/run_files.hpp"
 #include "continuous/agent.hpp"
 #include "continuous/baselines.hpp"
 #include "continuous/checkpoint_io.hpp"
@@ -27,10 +30,6 @@
 #include "continuous/replay_buffer.hpp"
 #include "continuous/run_support.hpp"
 #include "continuous/sampling.hpp"
-
-#ifndef BCQ_GIT_COMMIT
-#define BCQ_GIT_COMMIT "unknown"
-#endif
 
 namespace bcq::continuous {
 
@@ -55,8 +54,8 @@ std::vector<EvalRow> read_eval_csv(const std::string& path) {
   return text.str().empty() ? std::vector<EvalRow>{} : parse_eval_csv(text.str(), path);
 }
 
-void write_status(const std::string& dir, const nlohmann::json& status) {
-  write_file_atomic(dir + "/status.json", status.dump(2) + "\n");
+void write_status(const std::string& dir, const RunStatus& status) {
+  write_file_atomic(dir + "/status.json", run_status_json(status).dump(2) + "\n");
 }
 
 }  // namespace
@@ -66,6 +65,14 @@ TrainResult train(const TrainOptions& opt) {
   if (opt.eval_every <= 0) throw InputError("--eval-every must be positive");
   if (opt.eval_episodes <= 0) throw InputError("--eval-episodes must be positive");
   if (opt.out_dir.empty()) throw InputError("--out is required");
+  {
+    std::error_code ec;
+    if (fs::exists(opt.out_dir, ec) && !fs::is_directory(opt.out_dir, ec)) {
+      const bool is_buffer = !opt.buffer_path.empty() && fs::equivalent(opt.out_dir, opt.buffer_path, ec);
+      throw InputError("--out " + opt.out_dir + " is " + (is_buffer ? "the --buffer file" : "a file") +
+                       ", not a run folder");
+    }
+  }
   const torch::Device device = parse_device(opt.device);
   const int threads = configure_torch(opt.threads);
   auto env = envs::make_env(opt.env);
@@ -105,7 +112,7 @@ TrainResult train(const TrainOptions& opt) {
       {"device", opt.device},
       {"threads", threads},
       {"precision", opt.precision},
-      {"git_commit", BCQ_GIT_COMMIT},
+      {"git_commit", bcq::git_commit()},
       {"hyperparameters", agent->config()}};
   if (opt.concurrent) {
     config["buffer_size"] = nullptr;  // it grows; see buffer.h5
@@ -130,14 +137,27 @@ TrainResult train(const TrainOptions& opt) {
     std::ifstream in(opt.out_dir + "/config.json");
     nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
     if (old.is_discarded()) throw InputError(opt.out_dir + "/config.json: missing or unreadable");
-    for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent", "behavioural",
-                            "precision"}) {
+    // Everything that decides the numbers must be what the run started with (its buffer by
+    // content, not by path: a moved file is the same batch).
+    for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent",
+                            "behavioural", "precision", "threads", "device", "buffer_size",
+                            "buffer_attributes"}) {
       nlohmann::json before = old.value(key, nlohmann::json());
       if (std::string(key) == "precision" && before.is_null()) before = "fp32";  // older runs
       if (before != config.value(key, nlohmann::json())) {
         throw InputError(opt.out_dir + "/config.json: --resume with a different " +
                          std::string(key) + " (run has " + before.dump() + ")");
       }
+    }
+    // More iterations extend the run (config.json then says from how many); fewer would end
+    // it short of what it was started for.
+    const nlohmann::json old_iterations = old.value("iterations", nlohmann::json());
+    if (old_iterations.is_number_integer() && old_iterations.get<int64_t>() != opt.iterations) {
+      if (old_iterations.get<int64_t>() > opt.iterations) {
+        throw InputError(opt.out_dir + "/config.json: --resume with fewer iterations (" +
+                         std::to_string(opt.iterations) + ") than the run has (" + old_iterations.dump() + ")");
+      }
+      config["extended_from_iterations"] = old.value("extended_from_iterations", old_iterations);
     }
     int64_t growing_size = 0;
     load_checkpoint(ckpt, [&](InputArchive& a) {
@@ -172,7 +192,7 @@ TrainResult train(const TrainOptions& opt) {
     throw InputError(opt.out_dir + " already holds a run (checkpoint.pt); use --resume or another --out");
   }
   write_file_atomic(opt.out_dir + "/config.json", config.dump(2) + "\n");
-  write_status(opt.out_dir, {{"status", "running"}, {"iteration", start}});
+  write_status(opt.out_dir, {"running", start, "", start > 0 ? start : -1});
 
   auto behavioural_step = [&](int64_t t) {
     at::Generator unused = make_generator(0, device);
@@ -193,7 +213,7 @@ TrainResult train(const TrainOptions& opt) {
     return nlohmann::json{{"env", opt.env}, {"kind", "concurrent"},
                           {"steps", static_cast<int64_t>(buffer.size())},
                           {"seed", static_cast<int64_t>(opt.seed)}, {"exploration_noise", opt.behaviour.concurrent_noise},
-                          {"git_commit", BCQ_GIT_COMMIT}};
+                          {"git_commit", bcq::git_commit()}};
   };
   auto write_checkpoint = [&](int64_t iteration) {
     if (opt.concurrent) save_buffer(growing_path, buffer, growing_attrs());
@@ -228,6 +248,15 @@ TrainResult train(const TrainOptions& opt) {
     return line.str();
   };
   for (int64_t it = start; it < opt.iterations; ++it) {
+    if (const int sig = interrupt_signal()) {
+      // Checkpoint here, between two iterations, so that nothing done is lost.
+      if (it > result.checkpoint_iteration) write_checkpoint(it);
+      write_status(opt.out_dir, {"interrupted", it, "", it});
+      progress.finish();
+      throw Interrupted(sig, opt.algo + " interrupted by " + signal_name(sig) + " at iteration " +
+                                 std::to_string(it) + " of " + std::to_string(opt.iterations) + "; " + ckpt +
+                                 " holds it: rerun the same command with --resume to continue");
+    }
     if (opt.concurrent) behavioural_step(it);
     Losses losses = agent->train_step(sample_batch(buffer, sampler, agent->batch_size(), device));
     for (const auto& [name, value] : losses) {
@@ -243,14 +272,12 @@ TrainResult train(const TrainOptions& opt) {
         result.diverged = true;
         result.iteration = it;
         result.message = msg.str();
-        write_status(opt.out_dir, {{"status", "diverged"},
-                                   {"iteration", it + 1},
-                                   {"loss", name},
-                                   {"checkpoint_iteration", result.checkpoint_iteration}});
+        write_status(opt.out_dir, {"diverged", it + 1, name, result.checkpoint_iteration});
         progress.finish();
         return result;
       }
     }
+    interrupt_after_step_for_tests(it + 1);
     if ((it + 1) % opt.eval_every == 0 || it + 1 == opt.iterations) {
       EvalRow row = evaluate_agent(*agent, *eval_env, opt.eval_episodes, opt.seed + 100, discount);
       row.iteration = it + 1;
@@ -260,6 +287,7 @@ TrainResult train(const TrainOptions& opt) {
       write_checkpoint(it + 1);
       result.checkpoint_iteration = it + 1;
       result.final_mean_return = row.mean_return;
+      write_status(opt.out_dir, {"running", it + 1, "", it + 1});
       if (progress.on()) {
         std::ostringstream line;
         line << progress_head(it + 1) << "  return " << row.mean_return << "  Q(s0) "
@@ -273,7 +301,7 @@ TrainResult train(const TrainOptions& opt) {
   progress.finish();
   agent->export_policy(opt.out_dir + "/policy.pt");
   result.iteration = opt.iterations;
-  write_status(opt.out_dir, {{"status", "completed"}, {"iteration", opt.iterations}});
+  write_status(opt.out_dir, {"completed", opt.iterations, "", -1});
   return result;
 }
 

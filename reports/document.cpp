@@ -65,6 +65,40 @@ void Document::bullets(const std::vector<std::string>& items) {
   html += "</ul>\n";
 }
 
+void Document::notes(const std::string& text) {
+  std::vector<std::string> block;
+  auto flush = [&] {
+    if (block.empty()) return;
+    if (block[0].rfind("- ", 0) == 0) {
+      std::vector<std::string> items;
+      for (const auto& l : block) {
+        if (l.rfind("- ", 0) == 0) items.push_back(l.substr(2));
+        else items.back() += " " + l;  // a continued item
+      }
+      bullets(items);
+    } else {
+      std::string joined;
+      for (const auto& l : block) joined += (joined.empty() ? "" : " ") + l;
+      paragraph(joined);
+    }
+    block.clear();
+  };
+  std::string line;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == '\n') {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+      size_t start = 0;
+      while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
+      if (start == line.size()) flush();
+      else block.push_back(line.substr(start));
+      line.clear();
+    } else {
+      line += text[i];
+    }
+  }
+  flush();
+}
+
 void Document::table(const Table& t) {
   md += markdown_table(t) + "\n";
   html += html_table(t);

@@ -25,6 +25,11 @@ struct Document {
   void heading(int level, const std::string& text, const std::string& id = "");
   void paragraph(const std::string& text);
   void bullets(const std::vector<std::string>& items);
+  /// Plain text written by a person: blocks separated by blank lines; a block whose first line
+  /// starts with "- " is a list (each "- " line starts an item, other lines continue it), any
+  /// other block one paragraph. Nothing else of Markdown is interpreted (the text is escaped
+  /// like every other).
+  void notes(const std::string& text);
   void table(const Table& t);
   /// Preformatted text (a counterexample, a spec, commands).
   void preformatted(const std::string& text);

@@ -222,6 +222,11 @@ void study_section(Document& doc, const StudyResult& st, Drawing& drawing) {
       "The paper's qualitative predictions for these experiments, decided by the rule stated next to each from "
       "this study's final returns. A prediction these numbers do not support is shown as not supported.");
   doc.table(claims_table(check_claims(batches)));
+  if (!st.findings.empty()) {
+    doc.heading(4, "What was found about the claims not supported", "findings-" + slug(st.name));
+    doc.paragraph("From the study folder's findings.md, written by whoever investigated them:");
+    doc.notes(st.findings);
+  }
 }
 
 // ---- tabular study ----

@@ -115,6 +115,10 @@ StudyResult load_study(const std::string& dir, const std::string& name, std::vec
     st.rows.push_back(std::move(r));
   }
 
+  const std::string findings = dir + "/findings.md";
+  std::error_code fec;
+  if (fs::exists(findings, fec)) st.findings = read_text_file(findings);
+
   for (size_t i = 0; i < st.cells.size(); ++i) {
     const auto& cell = st.cells[i];
     if (cell.type != "train") continue;

@@ -50,6 +50,9 @@ struct StudyResult {
   std::vector<StudyRow> rows;
   std::vector<RunRecord> runs;  ///< the training cells' run folders that could be read
   std::vector<size_t> run_cell; ///< runs[i] is the folder of cells[run_cell[i]]
+  /// DIR/findings.md when present: what was found when the claims this study does not support
+  /// were investigated, written by whoever investigated them and shown under the claims table.
+  std::string findings;
 };
 
 /// A cell folder that could not be read (the study is still reported without its curves).

@@ -13,8 +13,10 @@ std::string status_text(const RunRecord& r) {
   if (r.status == "diverged") {
     return "diverged at iteration " + integer(r.status_iteration) + (r.diverged_loss.empty() ? "" : " (" + r.diverged_loss + ")");
   }
-  // A run killed mid-way still says "running": only its process knows otherwise.
+  // A run killed mid-way (SIGKILL, a crash) still says "running": only its process knew
+  // otherwise. Ctrl-C and SIGTERM write "interrupted".
   if (r.status == "running") return "running or interrupted";
+  if (r.status == "interrupted") return "interrupted at iteration " + integer(r.status_iteration) + " (resumable)";
   return r.status;
 }
 

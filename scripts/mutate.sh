@@ -4,7 +4,13 @@
 # prints the score and every survivor. Exit 0 when every mutant is killed, 1 otherwise, 2 on a
 # mutant that no longer applies or a tree that fails without any mutant.
 #   scripts/mutate.sh [WORK_DIR] [MUTANT_ID...]     (WORK_DIR default /tmp/bcq-mutate)
-# Environment: JOBS (build and test parallelism, default 2), MUTANTS_FILE.
+# Environment: JOBS (build and test parallelism, default 2), MUTANTS_FILE, MUTATE_COMMIT (the
+# commit whose tree is mutated, default HEAD; the results name it).
+# Each mutant first meets the tests of its own module (tests/mdp for mdp/..., a quick kill when
+# they fail), then, if it survives them, the whole default suite: a mutant counts as killed only
+# when some default test fails, so the order changes the time, never the score.
+# Resumes: a rerun on the same commit and mutants file keeps the results already in
+# WORK_DIR/logs/results.txt and runs only the missing mutants.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/bcq-mutate}
@@ -16,26 +22,41 @@ src=$work/src
 build=$work/build
 log=$work/logs
 mkdir -p "$work" "$log"
+# What the results in $log belong to: this commit and this mutants file.
+commit=$(git -C "$repo" rev-parse "${MUTATE_COMMIT:-HEAD}")
+stamp="$commit $(sha256sum "$mutants_file" | cut -c1-16)"
+if [ "$(cat "$work/stamp" 2>/dev/null)" != "$stamp" ]; then
+  rm -f "$log/results.txt" "$work/baseline.ok"
+  echo "$stamp" >"$work/stamp"
+fi
+touch "$log/results.txt"
 
 say() { if [ -t 2 ]; then printf '\r\033[K%s' "$*" >&2; fi; }
 
 # A fresh copy of the committed tree (what a clone gives), configured without LibTorch/MuJoCo.
 rm -rf "$src"
 mkdir -p "$src"
-git -C "$repo" archive HEAD | tar -x -C "$src"
+git -C "$repo" archive "$commit" | tar -x -C "$src"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBCQ_WITH_TORCH=OFF \
   -DBCQ_WITH_MUJOCO=OFF -DBCQ_BUILD_BENCH=OFF >"$log/configure.txt" 2>&1 ||
   { echo "mutate: configure failed, see $log/configure.txt" >&2; exit 2; }
 
-run_tests() {  # rebuild, then the default suite; stops at the first failing test
+run_tests() {  # run_tests LOG [MODULE]: rebuild; MODULE's tests, then the default suite
   cmake --build "$build" -j "$jobs" >"$1.build.txt" 2>&1 || return 3
-  (cd "$build" && ctest -LE slow -j "$jobs" --stop-on-failure --timeout 900 >"$1.test.txt" 2>&1)
+  if [ -n "${2:-}" ] && [ -d "$build/tests/$2" ]; then
+    (cd "$build/tests/$2" && ctest -LE slow -j "$jobs" --stop-on-failure --timeout 900 >"$1.test.txt" 2>&1) ||
+      return 1
+  fi
+  (cd "$build" && ctest -LE slow -j "$jobs" --stop-on-failure --timeout 900 >>"$1.test.txt" 2>&1)
 }
 
-say "mutate: building and testing the unmutated tree"
-if ! run_tests "$log/baseline"; then
-  echo "mutate: the unmutated tree does not pass its default tests (see $log/baseline.*)" >&2
-  exit 2
+if [ ! -e "$work/baseline.ok" ]; then
+  say "mutate: building and testing the unmutated tree"
+  if ! run_tests "$log/baseline"; then
+    echo "mutate: the unmutated tree does not pass its default tests (see $log/baseline.*)" >&2
+    exit 2
+  fi
+  touch "$work/baseline.ok"
 fi
 
 # Splits the mutants file into one folder per mutant: file, original, replacement.
@@ -93,11 +114,17 @@ for id in "${ids[@]}"; do
   d=$work/mutants/$id
   [ -d "$d" ] || { echo "mutate: no mutant called $id" >&2; exit 2; }
   file=$(cat "$d/file")
+  previous=$(grep -m1 "^$id: " "$log/results.txt" | cut -d' ' -f2- || true)
+  if [ -n "$previous" ]; then  # done in an earlier run of this commit
+    case $previous in SURVIVED) survived+=("$id") ;; *) killed=$((killed + 1)) ;; esac
+    printf '%-44s %s (earlier run)\n' "$id" "$previous"
+    continue
+  fi
   elapsed=$(( $(date +%s) - start ))
   say "mutate: [$i/$total] $id (${elapsed} s elapsed)"
   cp "$src/$file" "$work/pristine"
   apply "$d" || { cp "$work/pristine" "$src/$file"; exit 2; }
-  if run_tests "$log/$id"; then
+  if run_tests "$log/$id" "${file%%/*}"; then
     survived+=("$id")
     result="SURVIVED"
   else
@@ -115,7 +142,7 @@ for id in "${ids[@]}"; do
 done
 cmake --build "$build" -j "$jobs" >/dev/null 2>&1 || true  # leave the copy unmutated
 echo
-echo "mutation score: $killed of $total killed ($(( total > 0 ? 100 * killed / total : 0 ))%), $(( $(date +%s) - start )) s"
+echo "mutation score on commit ${commit:0:12}: $killed of $total killed ($(( total > 0 ? 100 * killed / total : 0 ))%), $(( $(date +%s) - start )) s"
 if [ ${#survived[@]} -gt 0 ]; then
   echo "survivors:"
   for id in "${survived[@]}"; do echo "  $id ($(cat "$work/mutants/$id/file"): $(cat "$work/mutants/$id/kind"))"; done

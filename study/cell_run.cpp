@@ -5,15 +5,20 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "continuous/replay_buffer.hpp"
 #include "continuous/training.hpp"
 
@@ -51,6 +56,63 @@ std::string one_line(std::string text) {
     if (ch == '\n' || ch == '\r') ch = ' ';
   if (text.size() > 400) text = text.substr(0, 400) + "...";
   return text;
+}
+
+// While a cell runs, its cell.json is rewritten every `period` with the wall time so far, so
+// that a cell interrupted by a kill, a crash or the end of a Slurm allocation keeps the time it
+// spent (its resumed run adds to it). A write that fails (a full disk) is retried next period.
+class WallTimeHeartbeat {
+ public:
+  WallTimeHeartbeat(std::function<void(double)> write, std::chrono::seconds period)
+      : write_(std::move(write)), t0_(std::chrono::steady_clock::now()) {
+    thread_ = std::thread([this, period] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      while (!wake_.wait_for(lock, period, [this] { return stop_; })) {
+        try {
+          write_(seconds());
+        } catch (const std::exception&) {
+        }
+      }
+    });
+  }
+  ~WallTimeHeartbeat() { stop(); }
+  WallTimeHeartbeat(const WallTimeHeartbeat&) = delete;
+  WallTimeHeartbeat& operator=(const WallTimeHeartbeat&) = delete;
+
+  // Ends the heartbeat; returns the seconds since it started.
+  double stop() {
+    if (thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_ = true;
+      }
+      wake_.notify_one();
+      thread_.join();
+    }
+    return seconds();
+  }
+
+ private:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+  std::function<void(double)> write_;
+  std::chrono::steady_clock::time_point t0_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// 30 s; BCQ_STUDY_HEARTBEAT_SECONDS (1 to 3600) sets another period, for tests.
+std::chrono::seconds heartbeat_period() {
+  const char* text = std::getenv("BCQ_STUDY_HEARTBEAT_SECONDS");
+  if (text != nullptr) {
+    char* end = nullptr;
+    const long v = std::strtol(text, &end, 10);
+    if (end != text && *end == '\0' && v >= 1 && v <= 3600) return std::chrono::seconds(v);
+  }
+  return std::chrono::seconds(30);
 }
 
 }  // namespace
@@ -92,10 +154,15 @@ CellOutcome run_cell_unguarded(const StudySpec& spec, const std::vector<Cell>& c
     out.state = before.state;
     return out;
   }
-  const auto t0 = std::chrono::steady_clock::now();
   double behavioural = std::numeric_limits<double>::quiet_NaN();
   const int attempts = before.attempts + 1;
   write_cell_record(dir, cell, CellState::running, "", before.wall_seconds, behavioural, attempts);
+  WallTimeHeartbeat heartbeat(
+      [&](double seconds) {
+        write_cell_record(dir, cell, CellState::running, "", before.wall_seconds + seconds,
+                          std::numeric_limits<double>::quiet_NaN(), attempts);
+      },
+      heartbeat_period());
   try {
     if (cell.type == CellType::collect) {
       cont::CollectOptions o;
@@ -146,11 +213,13 @@ CellOutcome run_cell_unguarded(const StudySpec& spec, const std::vector<Cell>& c
       out.state = r.diverged ? CellState::diverged : CellState::done;
       if (r.diverged) out.error = one_line(r.message);
     }
+  } catch (const Interrupted&) {
+    out.state = CellState::pending;  // checkpointed: the next run resumes it
   } catch (const std::exception& e) {
     out.state = CellState::failed;
     out.error = one_line(e.what());
   }
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.seconds = heartbeat.stop();
   try {
     write_cell_record(dir, cell, out.state, out.error, before.wall_seconds + out.seconds, behavioural,
                       attempts);

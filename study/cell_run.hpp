@@ -11,7 +11,8 @@
 namespace bcq::study {
 
 struct CellOutcome {
-  CellState state = CellState::done;  ///< done | diverged | failed; running: another process has it
+  CellState state = CellState::done;  ///< done | diverged | failed; running: another process has
+                                      ///< it; pending: interrupted (Ctrl-C, SIGTERM), checkpointed
   std::string error;                  ///< failed: one line saying why
   double seconds = 0;                 ///< this attempt
 };

@@ -12,7 +12,6 @@
 #include <memory>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -23,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "study/cell_run.hpp"
 #include "study/state.hpp"
 
@@ -43,7 +43,7 @@ CellOutcome outcome_from_json(const nlohmann::json& j) {
   CellOutcome o;
   const std::string s = j.at("state").get<std::string>();
   o.state = s == "done" ? CellState::done : s == "diverged" ? CellState::diverged
-          : s == "running" ? CellState::running : CellState::failed;
+          : s == "running" ? CellState::running : s == "pending" ? CellState::pending : CellState::failed;
   o.error = j.at("error").get<std::string>();
   o.seconds = j.at("seconds").get<double>();
   return o;
@@ -105,7 +105,7 @@ class Schedule {
   // A cell ended here; `running` means another process held it (it is looked at again later).
   void finish(int id, const CellOutcome& o) {
     here_.erase(id);
-    if (o.state == CellState::running) {
+    if (o.state == CellState::running || o.state == CellState::pending) {  // elsewhere, or interrupted
       status_[index_.at(id)] = read_cell_status(dir_, cell(id));
       return;
     }
@@ -189,6 +189,7 @@ class ProcessWorkers : public Workers {
     if (pid == 0) {
       ::close(fds[0]);
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      catch_interrupts(/*one_shot=*/false);  // Ctrl-C and the scheduler's SIGTERM both stop the cell cleanly
       // Whatever happens, the child leaves through _exit: it must never unwind into the
       // scheduler code it was forked from (which would stop its sibling workers).
       std::string msg;
@@ -261,6 +262,11 @@ class ProcessWorkers : public Workers {
     return false;
   }
   std::size_t running() const override { return children_.size(); }
+  // Asks every running cell to checkpoint and stop (a Ctrl-C on the terminal reaches them
+  // too; a SIGTERM sent to the scheduler alone does not).
+  void interrupt() {
+    for (const auto& entry : children_) ::kill(entry.first, SIGTERM);
+  }
 
  private:
   struct Child {
@@ -354,8 +360,7 @@ int worker_rank(const StudySpec& spec, const std::vector<Cell>& cells, const std
 
 // The wall time study.json records for the runs so far (0 for a new folder).
 double previous_wall_seconds(const std::string& dir) {
-  std::ifstream in(dir + "/study.json");
-  auto old = nlohmann::json::parse(in, nullptr, false);
+  const auto old = read_json_or_null(dir + "/study.json");
   if (old.is_object() && old.value("wall_seconds", nlohmann::json()).is_number()) {
     return old["wall_seconds"].get<double>();
   }
@@ -401,6 +406,11 @@ int run_one_cell(const StudySpec& spec, const std::vector<Cell>& cells, const Ru
   if (o.state == CellState::failed) {
     std::cerr << "bcq: cell " << cell->name() << " failed: " << o.error << "\n";
     return 1;
+  }
+  if (o.state == CellState::pending) {  // SIGTERM at the end of a Slurm allocation, Ctrl-C
+    const int sig = interrupt_signal();
+    throw Interrupted(sig, "cell " + cell->name() + " interrupted by " + signal_name(sig) +
+                               " and checkpointed; rerun the same command to continue");
   }
   std::cout << "cell " << cell->name() << ": " << to_string(o.state) << " in "
             << format_duration(o.seconds) << "\n";
@@ -459,9 +469,15 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
     for (int r = 1; r < session.size(); ++r) mpi::send_string(r, kAssign, "go");
   }
   auto last_refresh = Clock::now();
+  int stopping = 0;  // the signal that stops this run: no new cells, running ones checkpoint
   for (;;) {
+    if (!stopping && interrupt_signal()) {
+      stopping = interrupt_signal();
+      if (auto* processes = dynamic_cast<ProcessWorkers*>(&local)) processes->interrupt();
+    }
+    if (stopping && schedule.here().empty()) break;
     // Hand out ready cells: worker ranks first (rank 0's threads share its cores with MPI).
-    for (;;) {
+    for (; !stopping;) {
       const bool rank_free = !idle_ranks.empty();
       const bool local_free = static_cast<int>(local.running()) < local_slots;
       if (!rank_free && !local_free) break;
@@ -525,6 +541,15 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
     progress_line(schedule, spec.name, slots);
     std::cerr << "\n";
   }
+  if (stopping) {
+    int finished_cells = 0;
+    for (const auto& c : schedule.cells()) finished_cells += finished(schedule.status(c.id).state);
+    throw Interrupted(stopping, "study interrupted by " + signal_name(stopping) + ": " +
+                                    std::to_string(finished_cells) + " of " +
+                                    std::to_string(schedule.cells().size()) +
+                                    " cells done, the cells that were running checkpointed; rerun the same "
+                                    "command to continue");
+  }
   const int done = schedule.count(CellState::done), diverged = schedule.count(CellState::diverged);
   std::cout << "study " << spec.name << ": " << schedule.cells().size() << " cells, " << done << " done, "
             << diverged << " diverged";
@@ -549,24 +574,36 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
 void print_status(const std::string& dir, bool json) {
   const auto [spec, cells] = read_folder(dir);
   const auto statuses = read_statuses(dir, cells);
-  int workers = 1;
+  // Cells that run at once in the last run: its local workers, plus one per MPI worker rank.
+  int workers = 1, ranks = 1;
   {
-    std::ifstream in(dir + "/study.json");
-    auto old = nlohmann::json::parse(in, nullptr, false);
+    const auto old = read_json_or_null(dir + "/study.json");
     if (old.is_object() && old.value("workers", nlohmann::json()).is_number_integer()) {
       workers = std::max(1, old["workers"].get<int>());
     }
+    if (old.is_object() && old.value("ranks", nlohmann::json()).is_number_integer()) {
+      ranks = std::max(1, old["ranks"].get<int>());
+    }
   }
-  double remaining = 0;
+  const int slots = workers + ranks - 1;
+  // The remaining work estimate, scaled by how the estimates compared with the finished cells.
+  double remaining = 0, done_estimate = 0, done_seconds = 0;
   std::map<std::string, int> counts;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     ++counts[to_string(statuses[i].state)];
-    if (!finished(statuses[i].state)) remaining += estimate_seconds(spec, cells[i]);
+    if (!finished(statuses[i].state)) {
+      remaining += estimate_seconds(spec, cells[i]);
+    } else if (statuses[i].wall_seconds > 0) {
+      done_estimate += estimate_seconds(spec, cells[i]);
+      done_seconds += statuses[i].wall_seconds;
+    }
   }
+  const double scale = done_estimate > 0 ? done_seconds / done_estimate : 1.0;
+  const double eta = remaining * scale / slots;
   if (json) {
     nlohmann::json out = {{"format", "bcq-study-status/1"}, {"study", spec.name}, {"cells", nlohmann::json::array()},
                           {"counts", counts}, {"remaining_one_thread_seconds", remaining},
-                          {"eta_seconds", remaining / workers}, {"workers", workers}};
+                          {"eta_seconds", eta}, {"workers", workers}, {"ranks", ranks}};
     for (std::size_t i = 0; i < cells.size(); ++i) {
       out["cells"].push_back({{"id", cells[i].id}, {"name", cells[i].name()},
                               {"state", to_string(statuses[i].state)},
@@ -592,8 +629,9 @@ void print_status(const std::string& dir, bool json) {
     first = false;
   }
   std::cout << "study " << spec.name << ": " << cells.size() << " cells (" << line.str() << "); ETA "
-            << format_duration(remaining / workers) << " with " << workers << " worker"
-            << (workers > 1 ? "s" : "") << " (estimate)\n";
+            << format_duration(eta) << " with " << slots << " cell" << (slots > 1 ? "s" : "")
+            << " at a time (" << (done_estimate > 0 ? "estimate scaled by the finished cells" : "estimate")
+            << ")\n";
 }
 
 void print_plan(const StudySpec& spec, const std::string& source, bool json) {

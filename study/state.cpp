@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -12,13 +14,12 @@
 #include <thread>
 
 #include "common/atomic_file.hpp"
+#include "common/build_info.hpp"
 #include "common/error.hpp"
 #include "common/eval_csv.hpp"
+#include "common/input_file.hpp"
 #include "common/json_input.hpp"
 
-#ifndef BCQ_GIT_COMMIT
-#define BCQ_GIT_COMMIT "unknown"
-#endif
 #ifndef BCQ_VERSION
 #define BCQ_VERSION "unknown"
 #endif
@@ -33,28 +34,33 @@ const char* const kSummaryHeader =
 
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-nlohmann::json read_json_or_null(const std::string& path) {
-  if (!fs::is_regular_file(path)) return nullptr;
-  auto j = nlohmann::json::parse(read_text(path), nullptr, false);
-  return j.is_discarded() ? nlohmann::json() : j;
-}
-
+// The shortest text that reads back as the same double (1234.5, not 1234.4999999999998).
 std::string number(double x) {
   if (!std::isfinite(x)) return "";
-  std::ostringstream out;
-  out.precision(17);
-  out << x;
-  return out.str();
+  char text[32];
+  const auto r = std::to_chars(text, text + sizeof text, x);
+  return std::string(text, r.ptr);
+}
+
+// Wall seconds to a tenth of a second: a timing, not a result.
+std::string seconds_text(double x) {
+  if (!std::isfinite(x)) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", x);
+  return text;
 }
 
 }  // namespace
+
+nlohmann::json read_json_or_null(const std::string& path) {
+  if (!fs::is_regular_file(path)) return nullptr;
+  try {
+    auto j = nlohmann::json::parse(read_input_file(path), nullptr, false);
+    return j.is_discarded() ? nlohmann::json() : j;
+  } catch (const InputError&) {
+    return nullptr;
+  }
+}
 
 std::string to_string(CellState s) {
   switch (s) {
@@ -254,7 +260,7 @@ void write_results(const std::string& dir, const StudySpec& spec, const std::str
     const std::string eval_path = folder + "/eval.csv";
     if (fs::is_regular_file(eval_path)) {
       try {
-        rows = parse_eval_csv(read_text(eval_path), eval_path);
+        rows = parse_eval_csv(read_input_file(eval_path), eval_path);
       } catch (const InputError&) {
         rows.clear();  // being written by a crashed run: shown without numbers
       }
@@ -271,9 +277,9 @@ void write_results(const std::string& dir, const StudySpec& spec, const std::str
         << number(rows.empty() ? nan : best) << "," << number(st.behavioural_return) << ","
         << number(rows.empty() ? nan : rows.back().q_estimate) << ","
         << number(rows.empty() ? nan : rows.back().true_discounted) << "," << to_string(st.state)
-        << "," << number(st.wall_seconds) << "\n";
+        << "," << seconds_text(st.wall_seconds) << "\n";
   }
-  std::string git = BCQ_GIT_COMMIT;
+  std::string git = bcq::git_commit();
   nlohmann::json study = {{"format", "bcq-study-run/1"},
                           {"spec", to_json(spec)},
                           {"profile", profile.empty() ? nlohmann::json() : nlohmann::json(profile)},

@@ -82,6 +82,10 @@ void write_results(const std::string& dir, const StudySpec& spec, const std::str
 /// The summary.csv header.
 extern const char* const kSummaryHeader;
 
+/// One of the study folder's own JSON files (cell.json, study.json), parsed; null when it is
+/// missing, unreadable or malformed (a file being written by a run that crashed).
+nlohmann::json read_json_or_null(const std::string& path);
+
 /// "12.3 s" / "4 min 05 s" / "2 h 07 min".
 std::string format_duration(double seconds);
 

@@ -22,6 +22,7 @@
 #include "bcql/safe_policy_improvement.hpp"
 #include "bcql/synchronous.hpp"
 #include "common/atomic_file.hpp"
+#include "common/build_info.hpp"
 #include "common/error.hpp"
 #include "common/mpi.hpp"
 #include "common/random.hpp"
@@ -29,10 +30,6 @@
 #include "mdp/generators.hpp"
 #include "mdp/io.hpp"
 #include "mdp/solve.hpp"
-
-#ifndef BCQ_GIT_COMMIT
-#define BCQ_GIT_COMMIT "unknown"
-#endif
 
 namespace bcq::tabular_study {
 
@@ -609,7 +606,7 @@ class StudyState {
     j["format"] = "bcq-tabular-study-state/1";
     j["profile"] = spec_.profile;
     j["status"] = status;
-    j["git_commit"] = BCQ_GIT_COMMIT;
+    j["git_commit"] = bcq::git_commit();
     j["wall_seconds"] = previous_wall_ + elapsed();
     j["spec"] = spec_to_json(spec_);
     size_t done = 0;

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -371,6 +372,90 @@ TEST_F(TrainingCli, KilledConcurrentRunResumesBitIdentically) {
   for (std::size_t i = 1; i < ra.size(); ++i) {
     for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(ra[i][c], rb[i][c]) << "row " << i << " col " << c;
   }
+}
+
+// Ctrl-C (SIGINT, here sent by the process to itself after iteration 33 through the
+// BCQ_INTERRUPT_AFTER_STEP seam) checkpoints between two iterations, so that nothing done is
+// lost, and exits 130 with one line saying how to resume; the resumed run ends with the same
+// parameters and evaluations as one never interrupted. A resume that would change the run
+// (fewer iterations, another thread count) is refused.
+TEST_F(TrainingCli, CtrlCCheckpointsMidIntervalAndTheResumedRunIsBitIdentical) {
+  const auto straight = temp_path("sigint_straight"), split = temp_path("sigint_split");
+  fs::remove_all(straight);
+  fs::remove_all(split);
+  const std::string common = "train --algo ddpg --env inverted-pendulum --buffer " + *buffer_ +
+                             " --eval-every 20 --eval-episodes 1 --seed 6 --quiet ";
+  std::string err;
+  ASSERT_EQ(run_bcq(common + "--threads 1 --iterations 60 --out " + straight, nullptr, &err), 0) << err;
+  EXPECT_EQ(run_bcq(common + "--threads 1 --iterations 60 --out " + split, nullptr, &err,
+                    "BCQ_INTERRUPT_AFTER_STEP=33"), 130)
+      << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("interrupted by SIGINT at iteration 33 of 60"), std::string::npos) << err;
+  EXPECT_NE(err.find("--resume"), std::string::npos) << err;
+  {
+    std::ifstream in(split + "/status.json");
+    const auto status = nlohmann::json::parse(in);
+    EXPECT_EQ(status["status"], "interrupted");
+    EXPECT_EQ(status["iteration"], 33);
+    EXPECT_EQ(status["checkpoint_iteration"], 33);
+    EXPECT_FALSE(fs::exists(split + "/policy.pt"));
+    // The checkpoint is of iteration 33 itself, not the periodic one of iteration 20.
+    torch::serialize::InputArchive ckpt;
+    ckpt.load_from(split + "/checkpoint.pt");
+    torch::Tensor iteration;
+    ckpt.read("iteration", iteration);
+    EXPECT_EQ(iteration.item<int64_t>(), 33);
+  }
+  EXPECT_EQ(run_bcq(common + "--threads 1 --iterations 50 --resume --out " + split, nullptr, &err), 2);
+  EXPECT_NE(err.find("fewer iterations (50) than the run has (60)"), std::string::npos) << err;
+  EXPECT_EQ(run_bcq(common + "--threads 2 --iterations 60 --resume --out " + split, nullptr, &err), 2);
+  EXPECT_NE(err.find("different threads"), std::string::npos) << err;
+  ASSERT_EQ(run_bcq(common + "--threads 1 --iterations 60 --resume --out " + split, nullptr, &err), 0) << err;
+  torch::serialize::InputArchive a, b;
+  a.load_from(straight + "/checkpoint.pt");
+  b.load_from(split + "/checkpoint.pt");
+  expect_same_archives(a, b, "checkpoint.pt");
+  auto ra = read_csv(straight + "/eval.csv"), rb = read_csv(split + "/eval.csv");
+  ASSERT_EQ(ra.size(), 4u);
+  ASSERT_EQ(rb.size(), 4u);
+  for (std::size_t i = 1; i < ra.size(); ++i) {
+    for (std::size_t c = 0; c < 5; ++c) EXPECT_EQ(ra[i][c], rb[i][c]) << "row " << i << " col " << c;
+  }
+}
+
+// The same for a collection: checkpointed after the interrupted step, resumed to the buffer an
+// uninterrupted collection writes. Its output path is checked before any step is taken.
+TEST_F(TrainingCli, CtrlCDuringACollectionResumesToTheSameBuffer) {
+  const auto straight = temp_path("sigint_collect_straight.h5"), split = temp_path("sigint_collect_split.h5");
+  fs::remove_all(split + ".checkpoint");
+  const std::string common = "collect --env inverted-pendulum --kind final --steps 300 --start-steps 100 "
+                             "--checkpoint-every 1000 --seed 8 --threads 1 --quiet -o ";
+  std::string err;
+  ASSERT_EQ(run_bcq(common + straight, nullptr, &err), 0) << err;
+  EXPECT_EQ(run_bcq(common + split, nullptr, &err, "BCQ_INTERRUPT_AFTER_STEP=170"), 130) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("collect interrupted by SIGINT after step 170 of 300"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(split));
+  {
+    torch::serialize::InputArchive state;  // written after step 170 (no periodic one was due)
+    state.load_from(split + ".checkpoint/state.pt");
+    torch::Tensor step;
+    state.read("step", step);
+    EXPECT_EQ(step.item<int64_t>(), 170);
+  }
+  ASSERT_EQ(run_bcq(common + split + " --resume", nullptr, &err), 0) << err;
+  const BufferExpectations expect{4, 1, 3.0, "inverted-pendulum"};
+  auto x = load_buffer(straight, expect), y = load_buffer(split, expect);
+  EXPECT_EQ(x.size(), 300u);
+  expect_same_buffers(x, y);
+  // Outputs that could not be written are refused before the collection starts.
+  EXPECT_EQ(run_bcq(common + temp_path("no-such-folder/b.h5"), nullptr, &err), 2);
+  EXPECT_NE(err.find("does not exist"), std::string::npos) << err;
+  EXPECT_EQ(run_bcq(common + suite_dir().string(), nullptr, &err), 2);
+  EXPECT_NE(err.find("it is a directory"), std::string::npos) << err;
+  EXPECT_EQ(run_bcq("train --env inverted-pendulum --buffer " + *buffer_ + " --out " + *buffer_, nullptr, &err), 2);
+  EXPECT_NE(err.find("is the --buffer file, not a run folder"), std::string::npos) << err;
 }
 
 TEST_F(TrainingCli, KilledCollectionResumesAcrossPhasesToTheSameBuffer) {

@@ -193,6 +193,22 @@ TEST(StudyReport, ClaimsShowTheFailingOneFailingWithItsNumbers) {
   EXPECT_EQ(t->cell("VAE-BC behaves like BC", "verdict"), "supported");
 }
 
+TEST(StudyReport, FindingsAboutTheClaimsFollowTheClaimsTableAsWritten) {
+  const auto& r = rendered();
+  const auto claims = r.md.find("### The paper's claims, checked");
+  const auto findings = r.md.find("#### What was found about the claims not supported");
+  ASSERT_NE(claims, std::string::npos);
+  ASSERT_NE(findings, std::string::npos) << r.md;
+  EXPECT_LT(claims, findings);
+  // A paragraph joins its lines; each "- " line starts a list item, an indented line continues it.
+  EXPECT_NE(r.md.find("BCQ on the imperfect buffer: the scale, not a defect. A longer run closes the gap.\n"),
+            std::string::npos) << r.md;
+  EXPECT_NE(r.md.find("- 100k iterations: 1190, within the interval\n"), std::string::npos) << r.md;
+  EXPECT_NE(r.html.find("<li>20k iterations: 608.9 &lt;below&gt; 1200</li>"), std::string::npos);
+  EXPECT_NE(r.html.find("<p>BCQ on the imperfect buffer: the scale, not a defect. A longer run closes the gap.</p>"),
+            std::string::npos);
+}
+
 TEST(StudyReport, VerificationTableAndCounterexampleGraph) {
   const auto& r = rendered(/*plots=*/true);
   const MdTable* t = nullptr;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "common/eval_csv.hpp"
 #include "study/spec.hpp"
 #include "study/state.hpp"
 #include "tests/test_util.hpp"
@@ -178,6 +179,26 @@ TEST(StudyFolder, ACellHeldByAnotherProcessIsRunningAndAnAbandonedOneIsPending) 
   EXPECT_EQ(st.state, CellState::done);
   EXPECT_DOUBLE_EQ(st.behavioural_return, 12.5);
   EXPECT_EQ(st.attempts, 1);
+}
+
+TEST(StudyFolder, SummaryRowsCarryTheRunsNumbersAsWrittenAndWallTimeToATenth) {
+  test::TempDir dir;
+  const StudySpec smoke = profile_spec("smoke");
+  const auto cells = prepare_folder(dir.path(), smoke);
+  const Cell& collect = by_key(cells, "inverted-pendulum/final/collect/s0");
+  const Cell& train = by_key(cells, "inverted-pendulum/final/bc/s0");
+  for (const Cell* c : {&collect, &train}) std::filesystem::create_directories(cell_folder(dir.path(), *c));
+  write_cell_record(dir.path(), collect, CellState::done, "", 3.0, 1234.5, 1);
+  write_cell_record(dir.path(), train, CellState::done, "", 61.23456789, 1234.5, 1);
+  // eval.csv holds 9 significant digits; summary.csv must not grow them into 17
+  // (1234.4999999999998 is what precision(17) prints for 1234.5 - 2e-13).
+  test::write_file(cell_folder(dir.path(), train) + "/eval.csv",
+                   std::string(kEvalCsvHeader) + "\n0,10,0,0.1,0.2,1\n100,1234.50001,3,98.7654321,45.6,2\n");
+  write_results(dir.path(), smoke, "smoke", cells, local_provenance(), 1, 1, 70.0);
+  const std::string summary = test::read_file(dir.path() + "/summary.csv");
+  EXPECT_NE(summary.find("\ninverted-pendulum,final,bc,0,fp32,100,1234.50001,1234.50001,1234.5,98.7654321,45.6,done,61.2\n"),
+            std::string::npos)
+      << summary;
 }
 
 TEST(StudyEstimate, QuickProfileIsSizedForAbout100MinutesOnTwoWorkers) {

@@ -133,6 +133,7 @@ TEST(StudyCli, AKilledRunRerunFinishesOnlyTheMissingCells) {
     const std::string log = dir.file("log");
     std::freopen(log.c_str(), "w", stdout);
     std::freopen(log.c_str(), "a", stderr);
+    ::setenv("BCQ_STUDY_HEARTBEAT_SECONDS", "1", 1);  // the running cell's wall time, each second
     ::execl(BCQ_BINARY, BCQ_BINARY, "study", "run", "--profile", "smoke", "--out", out.c_str(),
             "--workers", "1", "--quiet", static_cast<char*>(nullptr));
     ::_exit(127);
@@ -157,6 +158,9 @@ TEST(StudyCli, AKilledRunRerunFinishesOnlyTheMissingCells) {
   }
   ASSERT_GE(done_before.size(), 2u);
   ASSERT_EQ(done_before.count(bcq_cell), 0u) << "the BCQ run ended before the kill";
+  // The killed cell kept the time it ran (its heartbeat), and the resumed run adds to it.
+  const double killed_seconds = cell_record(out, bcq_cell)["wall_seconds"].get<double>();
+  EXPECT_GT(killed_seconds, 0.0);
 
   auto r = run_bcq({"study", "status", "--out", out}, dir.path());
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -169,7 +173,59 @@ TEST(StudyCli, AKilledRunRerunFinishesOnlyTheMissingCells) {
     if (done_before.count(name)) EXPECT_EQ(attempts, 1) << name << " was run again";
   }
   EXPECT_EQ(cell_record(out, bcq_cell)["attempts"], 2);  // killed mid-way, then resumed
+  EXPECT_GT(cell_record(out, bcq_cell)["wall_seconds"].get<double>(), killed_seconds);
   EXPECT_EQ(results(out), results(kReference));  // bit for bit, resumed or not
+}
+
+// Ctrl-C on the terminal (SIGINT to the whole process group: the scheduler and its workers)
+// stops the run cleanly: the running cell checkpoints, no new cell starts, exit 130 with one
+// line saying how to continue; that cell then resumes to the numbers of an uninterrupted run.
+TEST(StudyCli, CtrlCCheckpointsTheRunningCellsAndTheyResumeToTheSameNumbers) {
+  TempDir dir;
+  const std::string out = dir.file("sigint");
+  const std::string log = dir.file("log");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    std::freopen(log.c_str(), "w", stdout);
+    std::freopen(log.c_str(), "a", stderr);
+    ::execl(BCQ_BINARY, BCQ_BINARY, "study", "run", "--profile", "smoke", "--out", out.c_str(),
+            "--workers", "1", "--quiet", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::string bcq_cell = "2-inverted-pendulum-final-bcq-s0";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(15);
+  for (;;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the run never got far enough";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (fs::exists(out + "/cells/" + bcq_cell + "/checkpoint.pt")) break;
+  }
+  ::kill(-pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string said = read_file(log);
+  ASSERT_TRUE(WIFEXITED(status)) << said;
+  EXPECT_EQ(WEXITSTATUS(status), 130) << said;
+  EXPECT_NE(said.find("study interrupted by SIGINT"), std::string::npos) << said;
+  EXPECT_NE(said.find("rerun the same command to continue"), std::string::npos) << said;
+  const auto rec = cell_record(out, bcq_cell);
+  EXPECT_EQ(rec["state"], "pending");
+  EXPECT_EQ(rec["error"], nullptr);
+  const auto run_status = nlohmann::json::parse(read_file(out + "/cells/" + bcq_cell + "/status.json"));
+  EXPECT_TRUE(run_status["status"] == "interrupted" || run_status["status"] == "completed") << run_status;
+  // No cell after it was started.
+  EXPECT_FALSE(fs::exists(out + "/cells/3-inverted-pendulum-final-ddpg-s0/cell.json"));
+
+  auto r = run_bcq({"study", "run", "--profile", "smoke", "--out", out, "--cell", "2"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(cell_record(out, bcq_cell)["attempts"], 2);
+  const auto eval = lines(read_file(out + "/cells/" + bcq_cell + "/eval.csv"));
+  const auto reference = lines(read_file(kReference + "/cells/" + bcq_cell + "/eval.csv"));
+  ASSERT_EQ(eval.size(), reference.size());
+  for (std::size_t i = 1; i < eval.size(); ++i) {  // all but the wall seconds
+    EXPECT_EQ(eval[i].substr(0, eval[i].rfind(',')), reference[i].substr(0, reference[i].rfind(','))) << i;
+  }
 }
 
 TEST(StudyCli, ACorruptBufferFailsItsCellsByIdWhileTheOthersComplete) {
