@@ -120,12 +120,12 @@ void add_batch_commands(CLI::App& app) {
   auto c = std::make_shared<CollectOptions>();
   CLI::App* collect = batch->add_subcommand("collect", "Collect a batch (CSV s,a,r,s_next,done) from a policy");
   collect->add_option("--mdp", c->mdp, "MDP file")->required();
-  collect->add_option("--policy", c->policy, "behaviour policy file (bcq-policy/1) or \"uniform\"");
-  collect->add_option("--size", c->size, "number of transitions")->check(whole_number(1, kMaxBatchSize));
-  collect->add_option("--seed", c->seed, "seed")->check(seed_number());
-  collect->add_option("--mode", c->mode, "trajectories (whole episodes from d_0: coherent) or pairs (independent draws)")
+  collect->add_option("--policy", c->policy, "behaviour policy file (bcq-policy/1) or \"uniform\"")->capture_default_str();
+  collect->add_option("--size", c->size, "number of transitions")->capture_default_str()->check(whole_number(1, kMaxBatchSize));
+  collect->add_option("--seed", c->seed, "seed")->capture_default_str()->check(seed_number());
+  collect->add_option("--mode", c->mode, "trajectories (whole episodes from d_0: coherent) or pairs (independent draws)")->capture_default_str()
       ->check(CLI::IsMember({"trajectories", "pairs"}));
-  collect->add_option("--horizon", c->horizon, "trajectories: maximum episode length H")
+  collect->add_option("--horizon", c->horizon, "trajectories: maximum episode length H")->capture_default_str()
       ->check(whole_number(1, 1000000000));
   collect->add_option("-o,--out", c->out, "output CSV")->required();
   collect->callback([c] { run_collect(*c); });

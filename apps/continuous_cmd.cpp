@@ -7,6 +7,7 @@
 
 #include "apps/cli_common.hpp"
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "continuous/training.hpp"
 
 namespace bcq::cli {
@@ -58,6 +59,7 @@ void add_continuous_commands(CLI::App& app) {
   auto* collect_quiet = collect->add_flag("--quiet", "No progress output");
   collect->callback([collect_opt, collect_quiet] {
     collect_opt->progress = stderr_is_tty() && collect_quiet->count() == 0;
+    catch_interrupts();  // Ctrl-C / SIGTERM: checkpoint, then one line with the resume hint
     auto r = cont::collect(*collect_opt);
     std::cout << "collected " << r.transitions << " transitions (" << r.episodes
               << " complete episodes, mean return " << r.behavioural_return << ") -> "
@@ -94,6 +96,7 @@ void add_continuous_commands(CLI::App& app) {
   auto* train_quiet = train->add_flag("--quiet", "No progress output");
   train->callback([train_opt, train_quiet] {
     train_opt->progress = stderr_is_tty() && train_quiet->count() == 0;
+    catch_interrupts();  // Ctrl-C / SIGTERM: checkpoint, then one line with the resume hint
     auto r = cont::train(*train_opt);
     if (r.diverged) {
       std::cerr << "bcq: " << r.message << "\n";

@@ -1,7 +1,6 @@
 // `bcq-continuous`: the LibTorch commands of bcq (collect, train, eval, study). `bcq collect|train|eval`
 // runs this program, so the rest of bcq starts without loading LibTorch.
 #include "apps/cli_common.hpp"
-#include "common/interrupt.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"bcq (continuous control: BCQ and its baselines on MuJoCo, with LibTorch)"};
@@ -10,6 +9,5 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "bcq " BCQ_VERSION);
   bcq::cli::add_continuous_commands(app);
   bcq::cli::add_study_commands(app);
-  bcq::catch_interrupts();  // train, collect and study end cleanly on Ctrl-C / SIGTERM
   return bcq::cli::run(app, argc, argv);
 }

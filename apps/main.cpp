@@ -47,6 +47,18 @@ int run_continuous_program(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `bcq help [COMMAND [SUBCOMMAND]]` is `bcq [COMMAND [SUBCOMMAND]] --help`.
+  std::vector<char*> help_args;
+  static char help_flag[] = "--help";
+  const bool help_command = argc > 1 && std::strcmp(argv[1], "help") == 0;
+  if (help_command) {
+    help_args.push_back(argv[0]);
+    for (int i = 2; i < argc; ++i) help_args.push_back(argv[i]);
+    help_args.push_back(help_flag);
+    help_args.push_back(nullptr);
+    argc = static_cast<int>(help_args.size()) - 1;
+    argv = help_args.data();
+  }
   if (argc > 1 && is_continuous_command(argc, argv)) return run_continuous_program(argc, argv);
 
   CLI::App app{"bcq: a workbench for batch-constrained reinforcement learning "
@@ -75,5 +87,18 @@ int main(int argc, char** argv) {
   app.add_subcommand("collect", "Collect a continuous-control batch (HDF5, D4RL keys) with a behavioural DDPG agent");
   app.add_subcommand("train", "Train BCQ or a baseline offline on a batch");
   app.add_subcommand("eval", "Run an exported TorchScript policy (policy.pt)");
+  app.footer("bcq help COMMAND [SUBCOMMAND] (or bcq COMMAND --help) shows a command's options.");
+  if (help_command) {  // a name that is not a command is a usage error, not the top-level help
+    const CLI::App* at = &app;
+    for (int i = 1; i + 1 < argc; ++i) {
+      const auto subs = at->get_subcommands([&](const CLI::App* sub) { return sub->get_name() == argv[i]; });
+      if (subs.empty()) {
+        std::cerr << "bcq: usage error: help: '" << argv[i] << "' is not a command"
+                  << (at == &app ? "" : " of " + at->get_name()) << " (see bcq --help)\n";
+        return 2;
+      }
+      at = subs.front();
+    }
+  }
   return bcq::cli::run(app, argc, argv);
 }

@@ -158,27 +158,39 @@ void add_mdp_commands(CLI::App& app) {
     gen->specific.emplace_back(option, std::move(kinds));
   };
   const std::vector<std::string> garnets = {"garnet", "deterministic"};
-  only(g->add_option("--states", gen->states, "garnet: number of states")
+  only(g->add_option("--states", gen->states, "garnet: number of states")->capture_default_str()
            ->check(whole_number(1, kMaxGeneratedStates)), garnets);
-  only(g->add_option("--actions", gen->actions, "garnet: number of actions")->check(whole_number(1, 1000)),
+  only(g->add_option("--actions", gen->actions, "garnet: number of actions")->capture_default_str()->check(whole_number(1, 1000)),
        garnets);
-  only(g->add_option("--branching", gen->branching, "garnet: successors per (s,a)")
+  only(g->add_option("--branching", gen->branching, "garnet: successors per (s,a)")->capture_default_str()
            ->check(whole_number(1, 1000)), {"garnet"});
-  only(g->add_option("--terminal", gen->terminal, "garnet: number of terminal states (the last ids)")
+  only(g->add_option("--terminal", gen->terminal, "garnet: number of terminal states (the last ids)")->capture_default_str()
            ->check(whole_number(0, kMaxGeneratedStates)), garnets);
-  only(g->add_option("--seed", gen->seed, "garnet: seed (same seed, same MDP on every machine)")
+  only(g->add_option("--seed", gen->seed, "garnet: seed (same seed, same MDP on every machine)")->capture_default_str()
            ->check(seed_number()), garnets);
-  g->add_option("--gamma", gen->gamma, "discount in [0, 1)");
-  only(g->add_option("--n", gen->n, "chain: number of states")->check(whole_number(2, kMaxGeneratedStates)),
+  g->add_option("--gamma", gen->gamma, "discount in [0, 1)")->capture_default_str();
+  only(g->add_option("--n", gen->n, "chain: number of states")->capture_default_str()->check(whole_number(2, kMaxGeneratedStates)),
        {"chain"});
-  only(g->add_option("--slip", gen->slip, "chain/grid: probability that a move fails and the agent stays"),
+  only(g->add_option("--slip", gen->slip, "chain/grid: probability that a move fails and the agent stays")->capture_default_str(),
        {"chain", "grid"});
-  only(g->add_option("--width", gen->width, "grid: width")->check(whole_number(1, kMaxGeneratedStates)),
+  only(g->add_option("--width", gen->width, "grid: width")->capture_default_str()->check(whole_number(1, kMaxGeneratedStates)),
        {"grid"});
-  only(g->add_option("--height", gen->height, "grid: height")->check(whole_number(1, kMaxGeneratedStates)),
+  only(g->add_option("--height", gen->height, "grid: height")->capture_default_str()->check(whole_number(1, kMaxGeneratedStates)),
        {"grid"});
   only(g->add_option("--wall", gen->walls, "grid: blocked cell X,Y (repeatable)"), {"grid"});
   g->add_flag("--deterministic", gen->deterministic, "branching 1 / slip 0");
+  g->footer(
+      "Generators (d_0 = state 0 in each):\n"
+      "  garnet         random MDP as in SPIBB: every (s,a) has --branching distinct successors drawn\n"
+      "                 uniformly, probabilities from uniform cut points of [0,1]; r(s,a,s') uniform\n"
+      "                 in [0,1); the last --terminal states are terminal. Same --seed, same MDP.\n"
+      "  deterministic  a garnet with branching 1.\n"
+      "  chain          --n states, actions 0 = left, 1 = right; a move fails (stays) with\n"
+      "                 probability --slip; reaching the last state (terminal) pays 1, other steps 0.\n"
+      "  grid           --width x --height cells, actions 0 = up, 1 = right, 2 = down, 3 = left;\n"
+      "                 start (0,0), goal (w-1,h-1) terminal paying 1, each other step -0.01; state\n"
+      "                 id = y * width + x; moves into a wall or off the grid stay; --slip as chain.\n"
+      "An option of another generator is refused (e.g. --states with chain).");
   g->callback([gen] { run_generate(*gen); });
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli_common.hpp"
+#include "common/interrupt.hpp"
 #include "common/error.hpp"
 #include "common/json_input.hpp"
 #include "common/mpi.hpp"
@@ -78,9 +79,12 @@ void add_study_commands(CLI::App& app) {
     o.progress = stderr_is_tty() && run_quiet->count() == 0;
     mpi::Session session;
     if (session.rank() != 0) o.progress = false;
+    catch_interrupts();  // Ctrl-C / SIGTERM: running cells checkpoint, no new ones start
     int code = 0;
     try {
       code = study::run_study(spec, o, session);
+    } catch (const Interrupted&) {
+      throw;  // rank 0 has told the other ranks to stop: one line, exit 128 + signal
     } catch (const std::exception& e) {
       // The other ranks wait on this one: end the whole job rather than leave them hanging.
       if (!session.active()) throw;

@@ -4,6 +4,7 @@
 // second signal of the same kind ends the process at once (the default action is restored).
 #pragma once
 
+#include <atomic>
 #include <csignal>
 #include <stdexcept>
 #include <string>
@@ -11,8 +12,11 @@
 namespace bcq {
 
 namespace detail {
-inline volatile std::sig_atomic_t g_interrupt_signal = 0;
-inline void record_interrupt(int signal) { g_interrupt_signal = signal; }
+// Written by the handler, read by any thread (training, the study's heartbeat): a lock-free
+// atomic is both async-signal-safe and free of data races.
+inline std::atomic<int> g_interrupt_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal flag must be lock-free");
+inline void record_interrupt(int signal) { g_interrupt_signal.store(signal, std::memory_order_relaxed); }
 }  // namespace detail
 
 /// Installs the recording handlers for SIGINT and SIGTERM (restarting system calls). With
@@ -28,7 +32,7 @@ inline void catch_interrupts(bool one_shot = true) {
 }
 
 /// The signal that asked this process to stop (SIGINT, SIGTERM), or 0.
-inline int interrupt_signal() { return detail::g_interrupt_signal; }
+inline int interrupt_signal() { return detail::g_interrupt_signal.load(std::memory_order_relaxed); }
 
 /// "SIGINT" / "SIGTERM" / "signal N".
 inline std::string signal_name(int signal) {

@@ -32,7 +32,8 @@ void write_env(OutputArchive& archive, const envs::Env& env);
 void read_env(InputArchive& archive, envs::Env& env);
 
 /// For tests of Ctrl-C: BCQ_INTERRUPT_AFTER_STEP=N makes the process send itself SIGINT when
-/// a training iteration or collection step numbered N (from 1) is done, as a user would.
+/// a training iteration or collection step numbered N (from 1) is done, as a user would
+/// (N = 0: as training starts, before its first iteration).
 void interrupt_after_step_for_tests(int64_t step);
 
 /// Writes the archive that `fill` builds to `path` atomically (common/atomic_file.hpp).

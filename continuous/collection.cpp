@@ -61,7 +61,7 @@ CollectResult collect(const CollectOptions& opt) {
   if (!opt.expert_out.empty()) check_output_folder("--expert-out", opt.expert_out);
   const bool reuse_expert = !opt.expert_in.empty();
   const int64_t expert_steps = reuse_expert ? 0 : opt.expert_steps > 0 ? opt.expert_steps : opt.steps;
-  configure_torch(opt.threads);
+  const int threads = configure_torch(opt.threads);
   const torch::Device device = torch::kCPU;
   auto env = envs::make_env(opt.env);
   const ProblemShape shape = problem_shape(*env);
@@ -102,7 +102,8 @@ CollectResult collect(const CollectOptions& opt) {
   nlohmann::json identity = {{"env", opt.env}, {"kind", opt.kind}, {"steps", opt.steps},
                              {"expert_steps", expert ? expert_steps : 0},
                              {"start_steps", opt.start_steps},
-                             {"seed", static_cast<int64_t>(opt.seed)}};
+                             {"seed", static_cast<int64_t>(opt.seed)},
+                             {"threads", threads}};  // LibTorch's sums depend on it
   if (reuse_expert) identity["expert_in"] = fs::absolute(opt.expert_in).string();
   // The expert file: the agent's state and what it was trained for.
   const nlohmann::json expert_identity = {{"env", opt.env}, {"seed", static_cast<int64_t>(opt.seed)},
@@ -138,6 +139,7 @@ CollectResult collect(const CollectOptions& opt) {
     load_checkpoint(state_path, [&](InputArchive& a) {
       const auto saved = nlohmann::json::parse(read_bytes(a, "options"), nullptr, false);
       for (const auto& [key, value] : identity.items()) {
+        if (key == "threads" && !saved.is_discarded() && !saved.contains(key)) continue;  // older checkpoints
         if (saved.is_discarded() || saved.value(key, nlohmann::json()) != value) {
           throw InputError("--resume with a different --" + key + " (the interrupted run has " +
                            (saved.is_discarded() ? "?" : saved.value(key, nlohmann::json()).dump()) + ")");
@@ -251,14 +253,15 @@ CollectResult collect(const CollectOptions& opt) {
       }
       const int64_t done = steps_before + t + 1;
       interrupt_after_step_for_tests(done);
-      if ((t + 1) % opt.checkpoint_every == 0 && done < total_steps) {
-        write_checkpoint(t + 1);  // resumes after this step
-      } else if (const int sig = interrupt_signal(); sig != 0 && done < total_steps) {
-        write_checkpoint(t + 1);  // nothing done is lost
-        progress.finish();
-        throw Interrupted(sig, "collect interrupted by " + signal_name(sig) + " after step " + std::to_string(done) +
-                                   " of " + std::to_string(total_steps) + "; " + ckpt_dir +
-                                   " holds it: rerun the same command with --resume to continue");
+      const int sig = interrupt_signal();
+      if (((t + 1) % opt.checkpoint_every == 0 || sig != 0) && done < total_steps) {
+        write_checkpoint(t + 1);  // resumes after this step; on a signal nothing done is lost
+        if (sig != 0) {
+          progress.finish();
+          throw Interrupted(sig, "collect interrupted by " + signal_name(sig) + " after step " +
+                                     std::to_string(done) + " of " + std::to_string(total_steps) + "; " +
+                                     ckpt_dir + " holds it: rerun the same command with --resume to continue");
+        }
       }
       if (progress.on() && (t + 1) % 1000 == 0) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();

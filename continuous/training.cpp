@@ -158,6 +158,8 @@ TrainResult train(const TrainOptions& opt) {
                          std::to_string(opt.iterations) + ") than the run has (" + old_iterations.dump() + ")");
       }
       config["extended_from_iterations"] = old.value("extended_from_iterations", old_iterations);
+    } else if (old.contains("extended_from_iterations")) {  // extended by an earlier resume
+      config["extended_from_iterations"] = old["extended_from_iterations"];
     }
     int64_t growing_size = 0;
     load_checkpoint(ckpt, [&](InputArchive& a) {
@@ -247,12 +249,18 @@ TrainResult train(const TrainOptions& opt) {
          << eta(done - start, opt.iterations - start, elapsed);
     return line.str();
   };
+  interrupt_after_step_for_tests(start);  // N = 0: before the first iteration
   for (int64_t it = start; it < opt.iterations; ++it) {
     if (const int sig = interrupt_signal()) {
+      progress.finish();
+      if (it == 0) {  // nothing done, nothing to resume
+        write_status(opt.out_dir, {"interrupted", 0, "", -1});
+        throw Interrupted(sig, opt.algo + " interrupted by " + signal_name(sig) +
+                                   " before its first iteration; rerun the same command (without --resume)");
+      }
       // Checkpoint here, between two iterations, so that nothing done is lost.
       if (it > result.checkpoint_iteration) write_checkpoint(it);
       write_status(opt.out_dir, {"interrupted", it, "", it});
-      progress.finish();
       throw Interrupted(sig, opt.algo + " interrupted by " + signal_name(sig) + " at iteration " +
                                  std::to_string(it) + " of " + std::to_string(opt.iterations) + "; " + ckpt +
                                  " holds it: rerun the same command with --resume to continue");

@@ -27,7 +27,7 @@ struct RunRecord {
   std::string batch_key;  ///< equal for runs on the same batch (environment, file, attributes)
   std::string buffer;     ///< the buffer's path as config.json records it (empty: concurrent)
   double behavioural_return = 0;  ///< NaN when the buffer does not record it
-  std::string status;     ///< "completed", "running", "diverged" or "unknown" (no status.json)
+  std::string status;     ///< "completed", "running", "interrupted", "diverged" or "unknown" (no status.json)
   int64_t status_iteration = -1;
   std::string diverged_loss;
   std::vector<EvalPoint> evals;  ///< empty when eval.csv is missing (no evaluation yet)

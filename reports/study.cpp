@@ -117,7 +117,13 @@ StudyResult load_study(const std::string& dir, const std::string& name, std::vec
 
   const std::string findings = dir + "/findings.md";
   std::error_code fec;
-  if (fs::exists(findings, fec)) st.findings = read_text_file(findings);
+  if (fs::exists(findings, fec)) {
+    try {
+      st.findings = read_text_file(findings);
+    } catch (const InputError& e) {  // the study is still reported, without them
+      problems.push_back({findings, e.what()});
+    }
+  }
 
   for (size_t i = 0; i < st.cells.size(); ++i) {
     const auto& cell = st.cells[i];

@@ -26,6 +26,9 @@ mkdir -p "$work" "$log"
 commit=$(git -C "$repo" rev-parse "${MUTATE_COMMIT:-HEAD}")
 stamp="$commit $(sha256sum "$mutants_file" | cut -c1-16)"
 if [ "$(cat "$work/stamp" 2>/dev/null)" != "$stamp" ]; then
+  # Another tree: its files carry the commit's times (git archive), which ninja may take for
+  # older than the objects built from the previous tree, so build from scratch.
+  rm -rf "$build" "$work/applied"
   rm -f "$log/results.txt" "$work/baseline.ok"
   echo "$stamp" >"$work/stamp"
 fi
@@ -37,6 +40,10 @@ say() { if [ -t 2 ]; then printf '\r\033[K%s' "$*" >&2; fi; }
 rm -rf "$src"
 mkdir -p "$src"
 git -C "$repo" archive "$commit" | tar -x -C "$src"
+# A run stopped while a mutant was applied left objects built from the mutated file; the
+# pristine copy just extracted is older than them, so mark it changed.
+if [ -s "$work/applied" ]; then touch "$src/$(cat "$work/applied")"; fi
+rm -f "$work/applied"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBCQ_WITH_TORCH=OFF \
   -DBCQ_WITH_MUJOCO=OFF -DBCQ_BUILD_BENCH=OFF >"$log/configure.txt" 2>&1 ||
   { echo "mutate: configure failed, see $log/configure.txt" >&2; exit 2; }
@@ -123,6 +130,7 @@ for id in "${ids[@]}"; do
   elapsed=$(( $(date +%s) - start ))
   say "mutate: [$i/$total] $id (${elapsed} s elapsed)"
   cp "$src/$file" "$work/pristine"
+  echo "$file" >"$work/applied"
   apply "$d" || { cp "$work/pristine" "$src/$file"; exit 2; }
   if run_tests "$log/$id" "${file%%/*}"; then
     survived+=("$id")
@@ -136,6 +144,8 @@ for id in "${ids[@]}"; do
     fi
   fi
   cp "$work/pristine" "$src/$file"
+  touch "$src/$file"  # newer than the mutant's objects, so the next build restores them
+  rm -f "$work/applied"
   echo "$id: $result" >>"$log/results.txt"
   [ -t 2 ] && printf '\r\033[K' >&2
   printf '%-44s %s\n' "$id" "$result"

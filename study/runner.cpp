@@ -109,12 +109,16 @@ class Schedule {
       status_[index_.at(id)] = read_cell_status(dir_, cell(id));
       return;
     }
-    done_seconds_ += o.seconds;
     if (o.state == CellState::failed) {
       failed_now_.insert(id);
       errors_[id] = o.error;
     }
-    if (finished(o.state)) done_estimate_ += estimate_seconds(spec_, cell(id));
+    // Only completed cells scale the estimates: a diverged run ends early, in less time than
+    // its estimate.
+    if (o.state == CellState::done) {
+      done_estimate_ += estimate_seconds(spec_, cell(id));
+      done_seconds_ += o.seconds;
+    }
     status_[index_.at(id)] = read_cell_status(dir_, cell(id));
     if (o.state == CellState::failed) status_[index_.at(id)].state = CellState::failed;
   }
@@ -510,6 +514,9 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
           const auto j = nlohmann::json::parse(msg);
           const int done_id = j.at("cell").get<int>();
           const CellOutcome ro = outcome_from_json(j);
+          // A rank signalled alone (mpirun passes Ctrl-C / SIGTERM on to every rank): stop the
+          // whole run rather than hand the interrupted cell out again.
+          if (ro.state == CellState::pending && !stopping) stopping = interrupt_signal() ? interrupt_signal() : SIGTERM;
           rank_of.erase(done_id);
           schedule.finish(done_id, ro);
           write_results(opt.out_dir, spec, opt.profile, schedule.cells(), prov, worker_count,
@@ -593,7 +600,7 @@ void print_status(const std::string& dir, bool json) {
     ++counts[to_string(statuses[i].state)];
     if (!finished(statuses[i].state)) {
       remaining += estimate_seconds(spec, cells[i]);
-    } else if (statuses[i].wall_seconds > 0) {
+    } else if (statuses[i].state == CellState::done && statuses[i].wall_seconds > 0) {
       done_estimate += estimate_seconds(spec, cells[i]);
       done_seconds += statuses[i].wall_seconds;
     }

@@ -192,4 +192,44 @@ TEST(Usage, UnknownOptionIsExit2) {
   EXPECT_NE(r.err.find("usage"), std::string::npos) << r.err;
 }
 
+// `bcq help [COMMAND [SUBCOMMAND]]` prints what `bcq [COMMAND [SUBCOMMAND]] --help` prints,
+// for the commands of bcq itself and for those that run in bcq-continuous.
+TEST(Usage, HelpIsACommand) {
+  TempDir dir;
+  const CliResult top = bcq::test::run_bcq({"help"}, dir.path());
+  EXPECT_EQ(top.exit_code, 0) << top.err;
+  EXPECT_NE(top.out.find("Usage: bcq"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("bcq help COMMAND"), std::string::npos) << top.out;
+  for (const std::vector<std::string>& cmd : {std::vector<std::string>{"mdp", "solve"},
+                                              std::vector<std::string>{"verify"}}) {
+    std::vector<std::string> help = {"help"}, flag = cmd;
+    help.insert(help.end(), cmd.begin(), cmd.end());
+    flag.push_back("--help");
+    const CliResult a = bcq::test::run_bcq(help, dir.path()), b = bcq::test::run_bcq(flag, dir.path());
+    EXPECT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.out, b.out);
+    EXPECT_NE(a.out.find("Usage: bcq " + cmd[0]), std::string::npos) << a.out;
+  }
+  const CliResult unknown = bcq::test::run_bcq({"help", "no-such-command"}, dir.path());
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out;
+}
+
+// The help of the generators and of batch collect says the defaults and what the generated
+// MDPs' states, actions and rewards are.
+TEST(Usage, HelpShowsDefaultsAndWhatEachGeneratorMakes) {
+  TempDir dir;
+  const CliResult gen = bcq::test::run_bcq({"mdp", "generate", "--help"}, dir.path());
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  for (const char* part : {"]=10", "]=4", "]=3", "=0.9", "actions 0 = left, 1 = right",
+                           "actions 0 = up, 1 = right, 2 = down, 3 = left", "r(s,a,s') uniform",
+                           "An option of another generator is refused"}) {
+    EXPECT_NE(gen.out.find(part), std::string::npos) << part << " in:\n" << gen.out;
+  }
+  const CliResult collect = bcq::test::run_bcq({"batch", "collect", "--help"}, dir.path());
+  ASSERT_EQ(collect.exit_code, 0) << collect.err;
+  for (const char* part : {"=uniform", "]=1000", "=trajectories", "]=100"}) {
+    EXPECT_NE(collect.out.find(part), std::string::npos) << part << " in:\n" << collect.out;
+  }
+}
+
 }  // namespace

@@ -412,6 +412,15 @@ TEST_F(TrainingCli, CtrlCCheckpointsMidIntervalAndTheResumedRunIsBitIdentical) {
   EXPECT_EQ(run_bcq(common + "--threads 2 --iterations 60 --resume --out " + split, nullptr, &err), 2);
   EXPECT_NE(err.find("different threads"), std::string::npos) << err;
   ASSERT_EQ(run_bcq(common + "--threads 1 --iterations 60 --resume --out " + split, nullptr, &err), 0) << err;
+  // Interrupted before its first iteration, a run has nothing to resume and says so.
+  const auto early = temp_path("sigint_early");
+  fs::remove_all(early);
+  EXPECT_EQ(run_bcq(common + "--threads 1 --iterations 60 --out " + early, nullptr, &err, "BCQ_INTERRUPT_AFTER_STEP=0"),
+            130) << err;
+  EXPECT_NE(err.find("before its first iteration; rerun the same command (without --resume)"), std::string::npos)
+      << err;
+  EXPECT_FALSE(fs::exists(early + "/checkpoint.pt"));
+  ASSERT_EQ(run_bcq(common + "--threads 1 --iterations 20 --out " + early, nullptr, &err), 0) << err;
   torch::serialize::InputArchive a, b;
   a.load_from(straight + "/checkpoint.pt");
   b.load_from(split + "/checkpoint.pt");
@@ -444,6 +453,10 @@ TEST_F(TrainingCli, CtrlCDuringACollectionResumesToTheSameBuffer) {
     state.read("step", step);
     EXPECT_EQ(step.item<int64_t>(), 170);
   }
+  std::string other_threads = common;
+  other_threads.replace(other_threads.find("--threads 1"), 11, "--threads 2");
+  EXPECT_EQ(run_bcq(other_threads + split + " --resume", nullptr, &err), 2);
+  EXPECT_NE(err.find("different --threads"), std::string::npos) << err;
   ASSERT_EQ(run_bcq(common + split + " --resume", nullptr, &err), 0) << err;
   const BufferExpectations expect{4, 1, 3.0, "inverted-pendulum"};
   auto x = load_buffer(straight, expect), y = load_buffer(split, expect);
