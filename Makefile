@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo example-report test test-slow test-asan bench experiment clean mutate
+.PHONY: all deps configure build demo example-report test test-slow test-asan bench experiment export-experiment clean mutate
 
 all: build
 
@@ -57,6 +57,11 @@ bench: build
 STUDY_WORKERS ?= 2
 experiment: build
 	./$(BUILD)/bcq study run --profile quick --out experiments/hopper-quick --workers $(STUDY_WORKERS)
+
+# The quick study's small result files into reports/example/hopper-quick/ (the input of
+# make example-report): no buffers, checkpoints or policies.
+export-experiment:
+	bash scripts/export-study.sh experiments/hopper-quick reports/example/hopper-quick
 
 clean:
 	rm -rf $(BUILD)

@@ -65,6 +65,11 @@ EvalResult evaluate_policy_file(const EvalOptions& opt) {
   } catch (const c10::Error& e) {
     throw InputError(opt.policy_path + ": not a TorchScript policy (" + e.what_without_backtrace() + ")");
   }
+  // A training checkpoint is a TorchScript archive too, of tensors only.
+  if (!policy.find_method("forward")) {
+    throw InputError(opt.policy_path + ": not a policy (it has no forward method; a training checkpoint? "
+                     "a run's policy is its policy.pt)");
+  }
   // The policy's own sampling (BCQ's and VAE-BC's latents) draws from LibTorch's default
   // generator: seeded as training's evaluation seeds its generator, it draws the same latents.
   torch::manual_seed(opt.seed);
@@ -78,8 +83,10 @@ EvalResult evaluate_policy_file(const EvalOptions& opt) {
           try {
             a = policy.forward({obs_tensor(o).reshape({-1})}).toTensor();
           } catch (const std::exception& err) {
-            // The interpreter's message spans lines; keep its last line (the cause).
-            std::string why = err.what();
+            // The interpreter's message spans lines; keep its last line (the cause), never
+            // LibTorch's stack frames.
+            const auto* c10_error = dynamic_cast<const c10::Error*>(&err);
+            std::string why = c10_error ? c10_error->what_without_backtrace() : err.what();
             while (!why.empty() && why.back() == '\n') why.pop_back();
             why = why.substr(why.find_last_of('\n') + 1);
             throw InputError(opt.policy_path + ": policy failed on a " + std::to_string(o.size()) +

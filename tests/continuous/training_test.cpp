@@ -136,6 +136,11 @@ TEST_F(TrainingCli, TrainWritesRunFolderAndEvalRunsThePolicy) {
                     &out, &err), 0) << err;
   EXPECT_EQ(out.rfind("episode 1: return ", 0), 0u) << out;  // numbered from 1, as env rollout
   EXPECT_NE(out.find("\nepisode 2: return "), std::string::npos) << out;
+  // A training checkpoint given as the policy is named as such, in one line.
+  EXPECT_EQ(run_bcq("eval --policy " + dir + "/checkpoint.pt --env inverted-pendulum --episodes 1", &out, &err), 2);
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("no forward method; a training checkpoint?"), std::string::npos) << err;
+  EXPECT_EQ(err.find("frame #"), std::string::npos) << err;
   // A policy for another environment is refused with exit 2.
   EXPECT_EQ(run_bcq("eval --policy " + dir + "/policy.pt --env hopper --episodes 1", &out, &err), 2);
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
