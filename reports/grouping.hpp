@@ -30,10 +30,11 @@ enum class Band {
 };
 
 /// The return curve of one algorithm (and precision) on one batch, over its runs (seeds) that
-/// have evaluated at least once.
+/// have evaluated at least once; while some of them have ended (completed or diverged), over
+/// those only, so that a run still going does not cut the curve short.
 struct ReturnCurve {
   std::string label;               ///< "bcq", "bcq (bf16)", ...
-  int runs = 0;                    ///< seeds averaged (runs with no evaluation yet left out)
+  int runs = 0;                    ///< seeds averaged (runs with no evaluation yet, or still going, left out)
   std::vector<int64_t> iteration;  ///< iterations every run of the curve evaluated at
   std::vector<double> mean;        ///< mean return over the runs
   std::vector<double> spread;      ///< std over the runs (n - 1); over the episodes for one run

@@ -240,6 +240,21 @@ TEST(ReportCurves, MeanAndSpreadOverSeedsAtSharedIterations) {
   EXPECT_EQ(with_fresh.mean, c.mean);
   EXPECT_EQ(bcq::reports::value_curve("bcq", {&fresh, &runs[1]}).iteration.size(), 3u);
 
+  // A seed still running, one evaluation in, is left out while other seeds have ended; it
+  // would otherwise cut the curve to that one iteration (a study exported mid-run).
+  bcq::reports::RunRecord ended_a = runs[1], ended_b = runs[2], going = runs[2];
+  ended_a.status = ended_b.status = "completed";
+  going.status = "running";
+  going.evals.resize(1);
+  const auto with_going = bcq::reports::return_curve("bcq", {&ended_a, &going, &ended_b});
+  EXPECT_EQ(with_going.runs, 2);
+  EXPECT_EQ(with_going.mean, c.mean);
+  EXPECT_EQ(bcq::reports::value_curve("bcq", {&going, &ended_a}).iteration.size(), 3u);
+  // With no run ended yet, the curve is over those still going, at the iterations they share.
+  bcq::reports::RunRecord also_going = runs[1];
+  also_going.status = "interrupted";
+  EXPECT_EQ(bcq::reports::return_curve("bcq", {&going, &also_going}).iteration.size(), 1u);
+
   const auto v = bcq::reports::value_curve("bcq", {&runs[1], &runs[2]});
   ASSERT_EQ(v.iteration.size(), 3u);
   EXPECT_DOUBLE_EQ(v.estimate[1], (60 + 62) / 2.0);
