@@ -22,7 +22,8 @@ seconds() {  # seconds LABEL COMMAND...: runs it, prints LABEL and the wall seco
   local label=$1; shift
   local t0 t1
   t0=$(date +%s.%N)
-  "$@" > "$work/$label.log" 2>&1 || { echo "$label failed:"; cat "$work/$label.log"; exit 1; }
+  # (stderr: stdout is captured by the caller's $(...), which would swallow the reason)
+  "$@" > "$work/$label.log" 2>&1 || { echo "$label failed:" >&2; tail -5 "$work/$label.log" >&2; exit 1; }
   t1=$(date +%s.%N)
   python3 -c "print(f'{$t1 - $t0:.1f}')"
 }
