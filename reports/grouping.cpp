@@ -23,10 +23,11 @@ int for_each_shared_evaluation(const std::vector<const RunRecord*>& all_runs, F 
   for (const RunRecord* r : all_runs)
     if (!r->evals.empty()) runs.push_back(r);
   // Runs still going (running, interrupted) would cut the shared iterations short at their
-  // last evaluation: while some runs have ended (completed or diverged), the curve is theirs.
-  const auto ended = [](const RunRecord* r) { return r->status == "completed" || r->status == "diverged"; };
-  if (std::any_of(runs.begin(), runs.end(), ended)) {
-    runs.erase(std::remove_if(runs.begin(), runs.end(), [&](const RunRecord* r) { return !ended(r); }), runs.end());
+  // last evaluation: while some runs are not going (completed, diverged, or without a
+  // status.json), the curve is theirs.
+  const auto going = [](const RunRecord* r) { return r->status == "running" || r->status == "interrupted"; };
+  if (!std::all_of(runs.begin(), runs.end(), going)) {
+    runs.erase(std::remove_if(runs.begin(), runs.end(), going), runs.end());
   }
   if (runs.empty()) return 0;
   for (const auto& e : runs.front()->evals) {

@@ -30,8 +30,8 @@ enum class Band {
 };
 
 /// The return curve of one algorithm (and precision) on one batch, over its runs (seeds) that
-/// have evaluated at least once; while some of them have ended (completed or diverged), over
-/// those only, so that a run still going does not cut the curve short.
+/// have evaluated at least once; while some of them are not still going (running or
+/// interrupted), over those only, so that a run still going does not cut the curve short.
 struct ReturnCurve {
   std::string label;               ///< "bcq", "bcq (bf16)", ...
   int runs = 0;                    ///< seeds averaged (runs with no evaluation yet, or still going, left out)
