@@ -5,13 +5,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/input_file.hpp"
 #include "common/run_files.hpp"
 
 namespace bcq::reports {
@@ -19,15 +18,6 @@ namespace bcq::reports {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool read_text(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  out = buf.str();
-  return !in.bad();
-}
 
 bool exists(const std::string& path) {
   std::error_code ec;
@@ -59,20 +49,16 @@ std::string describe_batch(const std::string& buffer, const nlohmann::json& attr
 
 }  // namespace
 
-std::string read_text_file(const std::string& path) {
-  std::string text;
-  std::error_code ec;
-  if (fs::is_directory(path, ec) || !read_text(path, text)) throw InputError(path + ": missing or unreadable");
-  return text;
-}
+// The one input reader (common/input_file.hpp): a directory, a device such as /dev/zero or a
+// file over 1 GiB is refused by name before a byte is read, never read without end.
+std::string read_text_file(const std::string& path) { return read_input_file(path); }
 
 RunRecord load_run(const std::string& dir, const std::string& name) {
   RunRecord run;
   run.dir = dir;
   run.name = name;
   const std::string config_path = dir + "/config.json";
-  std::string text;
-  if (!read_text(config_path, text)) throw InputError(config_path + ": missing or unreadable");
+  std::string text = read_text_file(config_path);
   const RunConfig c = parse_run_config(text, config_path);
   run.algo = c.algo;
   run.env = c.env;
@@ -94,7 +80,7 @@ RunRecord load_run(const std::string& dir, const std::string& name) {
   run.status = "unknown";
   const std::string status_path = dir + "/status.json";
   if (exists(status_path)) {
-    if (!read_text(status_path, text)) throw InputError(status_path + ": unreadable");
+    text = read_text_file(status_path);
     const RunStatus s = parse_run_status(text, status_path);
     run.status = s.status;
     run.status_iteration = s.iteration;
@@ -103,7 +89,7 @@ RunRecord load_run(const std::string& dir, const std::string& name) {
 
   const std::string eval_path = dir + "/eval.csv";
   if (exists(eval_path)) {
-    if (!read_text(eval_path, text)) throw InputError(eval_path + ": unreadable");
+    text = read_text_file(eval_path);
     run.evals = bcq::parse_eval_csv(text, eval_path);
   }
   return run;

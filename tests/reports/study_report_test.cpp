@@ -209,6 +209,27 @@ TEST(StudyReport, FindingsAboutTheClaimsFollowTheClaimsTableAsWritten) {
             std::string::npos);
 }
 
+// findings.md goes through the one input reader: a device (read forever before) or a
+// directory is listed under "Not included" and the study is still reported.
+TEST(StudyReport, AFindingsFileThatIsADeviceOrAFolderIsNotIncludedNotRead) {
+  for (const bool device : {true, false}) {
+    TempDir t;
+    fx::write_all(t.path());
+    const std::string findings = t.file("results/hopper-quick/findings.md");
+    fs::remove(findings);
+    if (device) fs::create_symlink("/dev/zero", findings);
+    else fs::create_directory(findings);
+    const auto results = bcq::reports::discover({t.file("results")});
+    bcq::reports::ReportOptions options;
+    options.plots = false;
+    bcq::reports::write_report(results, t.file("out"), options);
+    const std::string md = read_file(t.file("out/report.md"));
+    EXPECT_NE(md.find(device ? "it is a device, not a regular file" : "it is a directory"), std::string::npos) << md;
+    EXPECT_NE(md.find("### The paper's claims, checked"), std::string::npos);
+    EXPECT_EQ(md.find("What was found about the claims not supported"), std::string::npos);
+  }
+}
+
 TEST(StudyReport, VerificationTableAndCounterexampleGraph) {
   const auto& r = rendered(/*plots=*/true);
   const MdTable* t = nullptr;
