@@ -46,16 +46,17 @@ void run_collect(const CollectOptions& o) {
 
 struct AnalyzeOptions {
   std::string mdp, batch, dot;
-  bool json = false;
+  JsonOutput json;
 };
 
 void run_analyze(const AnalyzeOptions& o) {
   check_output_path("--dot", o.dot, {{"--mdp", o.mdp}, {"--batch", o.batch}});
+  o.json.check({{"--mdp", o.mdp}, {"--batch", o.batch}, {"--dot", o.dot}});
   FiniteMdp mdp = load_mdp(o.mdp);
   Batch batch = load_batch(o.batch);
   BatchAnalysis a = analyze_batch(mdp, batch, o.batch);
   if (!o.dot.empty()) write_file_atomic(o.dot, batch_to_dot(batch, mdp));
-  if (o.json) {
+  if (o.json.requested()) {
     nlohmann::json out;
     out["transitions"] = a.transitions;
     out["distinct_pairs"] = a.distinct_pairs;
@@ -72,8 +73,8 @@ void run_analyze(const AnalyzeOptions& o) {
     out["batch_constrained_policy_exists"] = a.batch_constrained_policy_exists;
     out["safe_states"] = a.safe_states;
     out["p_b_equals_p_m"] = a.p_b_equals_p_m;
-    std::cout << out.dump(1) << "\n";
-    return;
+    o.json.emit(out.dump(1));
+    if (o.json.replaces_text()) return;
   }
   auto yes = [](bool b) { return b ? "yes" : "no"; };
   std::cout << fmt::format("transitions                       {}\n", a.transitions);
@@ -134,7 +135,7 @@ void add_batch_commands(CLI::App& app) {
   CLI::App* analyze = batch->add_subcommand("analyze", "Coherence, coverage, start-in-batch, batch-constrained policy exists");
   analyze->add_option("--mdp", a->mdp, "MDP file")->required();
   analyze->add_option("--batch", a->batch, "batch CSV")->required();
-  analyze->add_flag("--json", a->json, "print JSON to stdout");
+  a->json.add_to(analyze, "the analysis");
   analyze->add_option("--dot", a->dot, "also write the batch's state graph as Graphviz DOT");
   analyze->callback([a] { run_analyze(*a); });
 

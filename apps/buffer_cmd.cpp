@@ -18,11 +18,12 @@ namespace {
 struct BufferInfoOptions {
   std::string path;
   std::string env;
-  bool json = false;
+  JsonOutput json;
 };
 
 void run_info(const BufferInfoOptions& o) {
   namespace cont = bcq::continuous;
+  o.json.check({{"file", o.path}});
   nlohmann::json attrs;
   cont::BufferFileInfo info;
   const cont::ReplayBuffer b = cont::load_buffer(o.path, {}, &attrs, &info);
@@ -49,7 +50,7 @@ void run_info(const BufferInfoOptions& o) {
   const bool has_reference = complete > 0 && cont::d4rl_reference_returns(env, &random_return, &expert_return);
   const double normalised = has_reference ? 100.0 * (mean - random_return) / (expert_return - random_return) : 0.0;
 
-  if (o.json) {
+  if (o.json.requested()) {
     nlohmann::json out;
     out["file"] = o.path;
     out["layout"] = info.layout;
@@ -75,8 +76,8 @@ void run_info(const BufferInfoOptions& o) {
                          {"terminal", e.terminal}, {"complete", e.complete}});
     out["episode_returns"] = returns;
     out["attributes"] = attrs;
-    std::cout << out.dump(1) << "\n";
-    return;
+    o.json.emit(out.dump(1));
+    if (o.json.replaces_text()) return;
   }
   std::string dtypes;
   for (const auto& [key, type] : info.dtypes) dtypes += fmt::format("{}{} {}", dtypes.empty() ? "" : ", ", key, type);
@@ -113,7 +114,7 @@ void add_buffer_commands(CLI::App& app) {
   info->add_option("file", o->path, "HDF5 buffer (bcq collect, D4RL, or Minari's main_data.hdf5)")->required();
   info->add_option("--env", o->env,
                    "environment for the D4RL-normalised score (default: the file's env attribute)");
-  info->add_flag("--json", o->json, "print JSON to stdout");
+  o->json.add_to(info, "every figure");
   info->callback([o] { run_info(*o); });
 }
 

@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/input_file.hpp"
 #include "common/interrupt.hpp"
@@ -59,6 +60,33 @@ CLI::Validator real_above(double lo, double hi) {
         return std::string();
       },
       "REAL in " + bounds);
+}
+
+void JsonOutput::add_to(CLI::App* command, const std::string& what) {
+  option_ = command->add_option("--json", file_,
+                                "print " + what + " as JSON instead of the text, or, given FILE, write it there as "
+                                "well as printing the text")
+                ->expected(0, 1)
+                ->type_name("[FILE]");
+}
+
+bool JsonOutput::requested() const { return option_ != nullptr && option_->count() > 0; }
+
+bool JsonOutput::replaces_text() const { return requested() && (file_.empty() || file_ == "-"); }
+
+void JsonOutput::check(std::initializer_list<NamedInput> inputs) const {
+  if (!requested() || replaces_text()) return;
+  check_output_path("--json", file_, inputs);
+  check_output_folder("--json", file_);
+}
+
+void JsonOutput::emit(const std::string& json) const {
+  if (!requested()) return;
+  if (replaces_text()) {
+    std::cout << json << "\n" << std::flush;
+  } else {
+    write_file_atomic(file_, json + "\n");
+  }
 }
 
 int run(CLI::App& app, int argc, char** argv) {

@@ -5,7 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+
+#include "common/input_file.hpp"
 
 namespace bcq::cli {
 
@@ -25,6 +28,29 @@ CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi);
 CLI::Validator seed_number();
 /// Option check: a finite real number in (lo, hi] (lo exclusive; for tolerances lo = 0).
 CLI::Validator real_above(double lo, double hi);
+/// `--json [FILE]`, with one meaning in every command that prints data. Given alone (or as
+/// `--json -`), the command prints its result as JSON on stdout instead of its text; given a
+/// FILE, it prints its text as usual and also writes the JSON to FILE, atomically. Lives as long
+/// as the command's options (CLI11 writes the FILE into it).
+class JsonOutput {
+ public:
+  /// Adds `--json [FILE]` to `command`; `what` names the JSON in --help (e.g. "the solution").
+  void add_to(CLI::App* command, const std::string& what);
+  /// True when --json was given, with or without a FILE.
+  bool requested() const;
+  /// True when the JSON goes to stdout in place of the text (--json without a FILE).
+  bool replaces_text() const;
+  /// Refuses, before any work, a FILE that names one of `inputs`, a directory or a device, or
+  /// whose folder is missing or not writable (InputError naming --json).
+  void check(std::initializer_list<NamedInput> inputs) const;
+  /// Writes `json` (one document, a newline is added) where --json said; nothing without --json.
+  void emit(const std::string& json) const;
+
+ private:
+  CLI::Option* option_ = nullptr;
+  std::string file_;
+};
+
 /// Parses and runs `app`; turns bcq::InputError and usage errors into one stderr line and exit
 /// code 2. Returns the process exit code.
 int run(CLI::App& app, int argc, char** argv);

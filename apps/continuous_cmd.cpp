@@ -122,11 +122,13 @@ void add_continuous_commands(CLI::App& app) {
       ->check(seed_number());
   eval->add_option("--threads", eval_opt->threads, "LibTorch threads (0: all cores)")
       ->capture_default_str()->check(whole_number(0, kMaxThreads));
-  auto* eval_json = eval->add_flag("--json", "JSON output");
+  auto eval_json = std::make_shared<JsonOutput>();
+  eval_json->add_to(eval, "the episodes and their mean");
   eval->callback([eval_opt, eval_json, eval_seed] {
+    eval_json->check({{"--policy", eval_opt->policy_path}});
     if (eval_seed->count() == 0) eval_opt->seed = cont::run_eval_seed(eval_opt->policy_path).value_or(0);
     auto r = cont::evaluate_policy_file(*eval_opt);
-    if (eval_json->count() > 0) {
+    if (eval_json->requested()) {
       nlohmann::json out;
       out["episodes"] = nlohmann::json::array();
       for (std::size_t i = 0; i < r.returns.size(); ++i) {
@@ -135,8 +137,8 @@ void add_continuous_commands(CLI::App& app) {
       out["seed"] = eval_opt->seed;
       out["mean_return"] = r.mean_return;
       out["std_return"] = r.std_return;
-      std::cout << out.dump(2) << "\n";
-      return;
+      eval_json->emit(out.dump(2));
+      if (eval_json->replaces_text()) return;
     }
     for (std::size_t i = 0; i < r.returns.size(); ++i) {
       std::cout << "episode " << i + 1 << ": return " << r.returns[i] << ", length " << r.lengths[i] << "\n";

@@ -23,10 +23,11 @@ struct RolloutOptions {
   std::string policy = "random";
   int episodes = 1;
   std::uint64_t seed = 0;
-  bool json = false;
+  JsonOutput json;
 };
 
-void run_list(bool json) {
+void run_list(const JsonOutput& json) {
+  json.check({});
   nlohmann::json out = nlohmann::json::array();
   for (const auto& name : envs::env_names()) {
     std::string path;
@@ -47,10 +48,8 @@ void run_list(bool json) {
     }
     out.push_back(row);
   }
-  if (json) {
-    std::cout << out.dump(2) << "\n";
-    return;
-  }
+  json.emit(out.dump(2));
+  if (json.replaces_text()) return;
   std::cout << fmt::format("{:<18} {:>4} {:>4} {:>7} {:>9}  {}\n", "name", "obs", "act", "dt",
                            "mass(kg)", "model");
   for (const auto& row : out) {
@@ -68,6 +67,7 @@ void run_list(bool json) {
 }
 
 void run_rollout(const RolloutOptions& options) {
+  options.json.check({});
   const auto env = envs::make_env(options.env);
   const envs::Bounds bounds = env->action_bounds();
   // The policy's generator is independent of the reset-noise stream but fixed by --seed.
@@ -92,7 +92,7 @@ void run_rollout(const RolloutOptions& options) {
     mean_length += static_cast<double>(episodes.back().length) / options.episodes;
   }
   const double mean_return = envs::mean_std(returns).mean;
-  if (options.json) {
+  if (options.json.requested()) {
     nlohmann::json out;
     out["env"] = options.env;
     out["policy"] = options.policy;
@@ -106,8 +106,9 @@ void run_rollout(const RolloutOptions& options) {
     out["mean_return"] = mean_return;
     out["mean_length"] = mean_length;
     out["warnings"] = env->warnings();
-    std::cout << out.dump(2) << "\n";
-  } else {
+    options.json.emit(out.dump(2));
+  }
+  if (!options.json.replaces_text()) {
     for (std::size_t e = 0; e < episodes.size(); ++e) {
       std::cout << fmt::format("episode {}: return {:.3f} length {} ({})\n", e + 1,
                                episodes[e].total_return, episodes[e].length,
@@ -131,8 +132,8 @@ void add_env_commands(CLI::App& app) {
   env_cmd->require_subcommand(1);
 
   auto* list = env_cmd->add_subcommand("list", "List the environments, their sizes and model files");
-  auto list_json = std::make_shared<bool>(false);
-  list->add_flag("--json", *list_json, "Print JSON instead of a table");
+  auto list_json = std::make_shared<JsonOutput>();
+  list_json->add_to(list, "the table");
   list->callback([list_json] { run_list(*list_json); });
 
   auto* rollout = env_cmd->add_subcommand(
@@ -148,8 +149,7 @@ void add_env_commands(CLI::App& app) {
   rollout->add_option("--seed", options->seed, "Seed of the reset noise and the random policy")
       ->check(seed_number())
       ->capture_default_str();
-  rollout->add_flag("--json", options->json,
-                    "Print JSON: {episodes: [{return, length, terminated}], mean_return, ...}");
+  options->json.add_to(rollout, "the episodes ({episodes: [{return, length, terminated}], mean_return, ...})");
   rollout->callback([options] { run_rollout(*options); });
 }
 

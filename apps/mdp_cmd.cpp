@@ -23,7 +23,7 @@ constexpr int64_t kMaxGeneratedPairs = 10000000;
 
 struct SolveOptions {
   std::string mdp_path;
-  bool json = false;
+  JsonOutput json;
   std::string method = "pi";
   double tol = 1e-10;
   std::string policy_out;
@@ -31,11 +31,12 @@ struct SolveOptions {
 
 void run_solve(const SolveOptions& o) {
   check_output_path("--policy-out", o.policy_out, {{"MDP", o.mdp_path}});
+  o.json.check({{"MDP", o.mdp_path}, {"--policy-out", o.policy_out}});
   FiniteMdp mdp = load_mdp(o.mdp_path);
   ValueResult r = o.method == "vi" ? value_iteration(mdp, o.tol) : policy_iteration(mdp);
   std::vector<int> greedy = greedy_actions(mdp, r.Q);
   if (!o.policy_out.empty()) save_policy(Policy::deterministic(greedy, mdp.num_actions()), o.policy_out);
-  if (o.json) {
+  if (o.json.requested()) {
     nlohmann::json out;
     out["mdp"] = mdp.name();
     out["method"] = o.method == "vi" ? "value-iteration" : "policy-iteration";
@@ -51,8 +52,9 @@ void run_solve(const SolveOptions& o) {
     }
     out["Q"] = q;
     out["greedy_policy"] = greedy;
-    std::cout << out.dump(1) << "\n";
-  } else {
+    o.json.emit(out.dump(1));
+  }
+  if (!o.json.replaces_text()) {
     std::cout << fmt::format("{}: {} states, {} actions, gamma {}; {} in {} iterations ({}), error bound {:.3g}\n",
                              mdp.name(), mdp.num_states(), mdp.num_actions(), mdp.gamma(),
                              o.method == "vi" ? "value iteration" : "policy iteration", r.iterations,
@@ -140,7 +142,7 @@ void add_mdp_commands(CLI::App& app) {
   auto solve = std::make_shared<SolveOptions>();
   CLI::App* s = mdp->add_subcommand("solve", "V*, Q* and the greedy policy of an MDP file");
   s->add_option("mdp", solve->mdp_path, "MDP file (bcq-mdp/1 JSON)")->required();
-  s->add_flag("--json", solve->json, "print JSON to stdout");
+  solve->json.add_to(s, "V*, Q* and the greedy policy");
   s->add_option("--method", solve->method, "pi (policy iteration, exact) or vi (value iteration)")
       ->check(CLI::IsMember({"pi", "vi"}));
   s->add_option("--tol", solve->tol, "value iteration: bound on max |V - V*| at the stop")

@@ -40,6 +40,12 @@ study::StudySpec load_spec(const SpecSource& src) {
   return study::parse_spec(load_json_input(src.spec_path), src.spec_path);
 }
 
+// Text on stdout unless --json alone asked for JSON there instead; the JSON where --json said.
+void print(const study::Printout& printout, const JsonOutput& json) {
+  json.emit(printout.json);
+  if (!json.replaces_text()) std::cout << printout.text << std::flush;
+}
+
 std::string source_args(const SpecSource& src) {
   return src.profile.empty() ? "--spec " + src.spec_path : "--profile " + src.profile;
 }
@@ -53,9 +59,11 @@ void add_study_commands(CLI::App& app) {
   auto plan_src = std::make_shared<SpecSource>();
   auto* plan = study->add_subcommand("plan", "List the cells, their dependencies, a work estimate and Slurm lines");
   add_spec_options(plan, *plan_src);
-  auto* plan_json = plan->add_flag("--json", "Print the plan as JSON");
+  auto plan_json = std::make_shared<JsonOutput>();
+  plan_json->add_to(plan, "the plan (bcq-study-plan/1)");
   plan->callback([plan_src, plan_json] {
-    study::print_plan(load_spec(*plan_src), source_args(*plan_src), plan_json->count() > 0);
+    plan_json->check({{"--spec", plan_src->spec_path}});
+    print(study::study_plan(load_spec(*plan_src), source_args(*plan_src)), *plan_json);
   });
 
   auto run_src = std::make_shared<SpecSource>();
@@ -97,8 +105,14 @@ void add_study_commands(CLI::App& app) {
   auto status_dir = std::make_shared<std::string>();
   auto* status = study->add_subcommand("status", "Per cell: done, running, failed or pending, and an ETA");
   status->add_option("--out", *status_dir, "Study folder")->required();
-  auto* status_json = status->add_flag("--json", "Print the status as JSON");
-  status->callback([status_dir, status_json] { study::print_status(*status_dir, status_json->count() > 0); });
+  auto status_json = std::make_shared<JsonOutput>();
+  status_json->add_to(status, "the status (bcq-study-status/1)");
+  status->callback([status_dir, status_json] {
+    status_json->check({{"of --out", *status_dir + "/study.json"},
+                        {"of --out", *status_dir + "/spec.json"},
+                        {"of --out", *status_dir + "/summary.csv"}});
+    print(study::study_status(*status_dir), *status_json);
+  });
 }
 
 }  // namespace bcq::cli

@@ -1,6 +1,6 @@
 // `bcq tabular` (sampled / synchronous Q-learning and BCQL on a batch) and `bcq error`
 // (extrapolation error, direct and by Remark 1): thin wrappers over bcql/.
-// --json alone prints JSON to stdout; --json F writes it to F atomically.
+// --json [FILE] as every command has it (apps/cli_common.hpp JsonOutput).
 #include <fmt/core.h>
 
 #include <cmath>
@@ -36,20 +36,6 @@ nlohmann::ordered_json table_json(const QTable& q) {
   return rows;
 }
 
-// --json with no value -> stdout; with a value -> that file (atomic).
-void emit_json(const nlohmann::ordered_json& doc, const CLI::Option* option, const std::string& path) {
-  if (option->count() == 0) return;
-  if (path.empty() || path == "-") {
-    std::cout << doc.dump(1) << "\n";
-  } else {
-    write_file_atomic(path, doc.dump(1) + "\n");
-  }
-}
-
-bool json_to_stdout(const CLI::Option* option, const std::string& path) {
-  return option->count() > 0 && (path.empty() || path == "-");
-}
-
 void check_finite(double x, const char* name) {
   if (!std::isfinite(x)) throw InputError(std::string(name) + " must be finite");
 }
@@ -70,8 +56,7 @@ struct TabularOptions {
   double q_init = 0.0;
   int64_t check_every = 0;
   double tol = -1.0;  // < 0: the mode's default
-  std::string json_path;
-  const CLI::Option* json_option = nullptr;
+  JsonOutput json;
   std::string policy_out;
   // Safe policy improvement (basic-rl, spibb, spibb-leq, ramdp, vi-lcb, behaviour).
   std::string baseline_path;
@@ -92,6 +77,9 @@ void run_safe_improvement(const TabularOptions& o) {
   const bool needs_baseline = o.algo == "spibb" || o.algo == "spibb-leq" || o.algo == "behaviour";
   if (needs_baseline && o.baseline_path.empty())
     throw InputError("--algo " + o.algo + " needs --baseline P (the behaviour policy, bcq-policy/1)");
+  o.json.check({{"--mdp", o.mdp_path}, {"--batch", o.batch_path}, {"--baseline", o.baseline_path}});
+  check_output_path("--policy-out", o.policy_out,
+                    {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}, {"--baseline", o.baseline_path}});
   const FiniteMdp mdp = load_mdp(o.mdp_path);
   const Batch batch = load_batch(o.batch_path);
   Policy pi_b;
@@ -130,6 +118,7 @@ void run_safe_improvement(const TabularOptions& o) {
     result.converged = true;
   }
   if (!result.converged) set_failed_check();
+  if (!o.policy_out.empty()) save_policy(result.policy, o.policy_out);
   const bcql::DensePolicyValue truth = bcql::evaluate_policy_dense(mdp, result.policy);
   double rho = 0.0, rho_batch = 0.0;
   for (int s = 0; s < mdp.num_states(); ++s) {
@@ -162,7 +151,7 @@ void run_safe_improvement(const TabularOptions& o) {
   out["return_estimated"] = rho_batch;
   out["return_true"] = rho;
   out["batch_constrained"] = constrained;
-  if (!json_to_stdout(o.json_option, o.json_path)) {
+  if (!o.json.replaces_text()) {
     std::cout << fmt::format("{}: {} improvement steps, {}; return from d_0: {:.6f} estimated "
                              "(model), {:.6f} true (MDP); {}batch-constrained\n",
                              o.algo, result.iterations, result.converged ? "converged" : "NOT converged",
@@ -179,7 +168,7 @@ void run_safe_improvement(const TabularOptions& o) {
                                mdp.is_terminal(s) ? "  (terminal)" : "");
     }
   }
-  emit_json(out, o.json_option, o.json_path);
+  o.json.emit(out.dump(1));
 }
 
 void run_tabular(const TabularOptions& o) {
@@ -191,8 +180,7 @@ void run_tabular(const TabularOptions& o) {
   check_finite(o.q_init, "--q-init");
   if (o.iterations < 0) throw InputError("--iterations must be >= 0");
   if (o.check_every < 0) throw InputError("--check-every must be >= 0");
-  check_output_path("--json", o.json_path == "-" ? std::string() : o.json_path,
-                    {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}});
+  o.json.check({{"--mdp", o.mdp_path}, {"--batch", o.batch_path}});
   check_output_path("--policy-out", o.policy_out, {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}});
   const FiniteMdp mdp = load_mdp(o.mdp_path);
   const Batch batch = load_batch(o.batch_path);
@@ -282,7 +270,7 @@ void run_tabular(const TabularOptions& o) {
 
   if (!o.policy_out.empty())
     save_policy(Policy::deterministic(policy, mdp.num_actions()), o.policy_out);
-  if (!json_to_stdout(o.json_option, o.json_path)) {
+  if (!o.json.replaces_text()) {
     std::cout << summary << "\n";
     std::cout << fmt::format("{:>6} {:>7}  Q(s,a) for a = 0..{} ('~': (s,a) not in the batch)\n",
                              "state", "greedy", mdp.num_actions() - 1);
@@ -297,7 +285,7 @@ void run_tabular(const TabularOptions& o) {
                                qs, mdp.is_terminal(s) ? "  (terminal)" : "");
     }
   }
-  emit_json(out, o.json_option, o.json_path);
+  o.json.emit(out.dump(1));
 }
 
 // ---------------------------------------------------------------- bcq error
@@ -307,14 +295,12 @@ struct ErrorOptions {
   std::string batch_path;
   std::string policy_path;
   double q_init = 0.0;
-  std::string json_path;
-  const CLI::Option* json_option = nullptr;
+  JsonOutput json;
 };
 
 void run_error(const ErrorOptions& o) {
   check_finite(o.q_init, "--q-init");
-  check_output_path("--json", o.json_path == "-" ? std::string() : o.json_path,
-                    {{"--mdp", o.mdp_path}, {"--batch", o.batch_path}, {"--policy", o.policy_path}});
+  o.json.check({{"--mdp", o.mdp_path}, {"--batch", o.batch_path}, {"--policy", o.policy_path}});
   const FiniteMdp mdp = load_mdp(o.mdp_path);
   const Batch batch = load_batch(o.batch_path);
   const Policy pi = load_policy(o.policy_path, mdp.num_states(), mdp.num_actions());  // validated
@@ -362,7 +348,7 @@ void run_error(const ErrorOptions& o) {
   out["lemma1_violations"] = violations;
   out["lemma1_condition_holds"] = e.lemma1_violations.empty();
 
-  if (!json_to_stdout(o.json_option, o.json_path)) {
+  if (!o.json.replaces_text()) {
     std::cout << fmt::format(
         "extrapolation error of {} on {} with batch {} ({} transitions), gamma {}\n",
         o.policy_path, o.mdp_path, o.batch_path, batch.size(), mdp.gamma());
@@ -384,7 +370,7 @@ void run_error(const ErrorOptions& o) {
                              "relevant pair)\n",
                              e.relevant.size(), e.lemma1_violations.size());
   }
-  emit_json(out, o.json_option, o.json_path);
+  o.json.emit(out.dump(1));
 }
 
 }  // namespace
@@ -422,9 +408,7 @@ void add_tabular_commands(CLI::App& app) {
                   "sampled: residual tolerance (default 1e-6); synchronous: bound on "
                   "max |Q - fixed point| (default 1e-11)")
       ->check(real_above(0.0, 1e300));
-  t->json_option = tab->add_option("--json", t->json_path,
-                                   "JSON result: to stdout, or to the file given")
-                       ->expected(0, 1);
+  t->json.add_to(tab, "the result");
   tab->add_option("--policy-out", t->policy_out, "also write the learned policy (bcq-policy/1)");
   tab->add_option("--baseline", t->baseline_path,
                   "spibb, spibb-leq, behaviour: the behaviour policy pi_b (bcq-policy/1)");
@@ -442,9 +426,7 @@ void add_tabular_commands(CLI::App& app) {
   err->add_option("--batch", e->batch_path, "batch CSV (s,a,r,s_next,done)")->required();
   err->add_option("--policy", e->policy_path, "policy file (bcq-policy/1 JSON)")->required();
   err->add_option("--q-init", e->q_init, "Q_init of M_B's unseen pairs (default 0)");
-  e->json_option = err->add_option("--json", e->json_path,
-                                   "JSON result: to stdout, or to the file given")
-                       ->expected(0, 1);
+  e->json.add_to(err, "the result");
   err->callback([e] { run_error(*e); });
 }
 

@@ -21,7 +21,7 @@ struct VerifyCliOptions {
   std::string theorem = "all";
   int cases = 1000;
   uint64_t seed = 1;
-  std::string json_path;
+  JsonOutput json;
   std::string out_dir;
   bool no_probes = false;
   bool quiet = false;
@@ -146,10 +146,11 @@ std::optional<proofs::VerifyReport> run_verify(const VerifyCliOptions& o, const 
 
 void verify_command(const VerifyCliOptions& o) {
   mpi::Session session;
+  o.json.check({});  // before minutes of work: a FILE that is a folder, or whose folder is missing
   std::optional<proofs::VerifyReport> report = run_verify(o, session);
   if (!report) return;  // not rank 0: rank 0 reports for the job
-  if (!o.json_path.empty()) write_file_atomic(o.json_path, report_json(*report, o).dump(1) + "\n");
-  print_report(*report, std::cout);
+  o.json.emit(report_json(*report, o).dump(1));
+  if (!o.json.replaces_text()) print_report(*report, std::cout);
   if (report->exit_code() != 0) set_failed_check();
 }
 
@@ -234,7 +235,7 @@ void add_verify_commands(CLI::App& app) {
   verify->add_option("--seed", v->seed,
                      "master seed: every case has its own seed, derived from this one, the statement and the case's "
                      "index (the same cases for any number of MPI ranks)")->check(seed_number());
-  verify->add_option("--json", v->json_path, "write the report as JSON to this file");
+  v->json.add_to(verify, "the report (bcq-verify/1)");
   verify->add_option("--out", v->out_dir, "save shrunk counterexamples (mdp.json, batch.csv, policy.json) here");
   verify->add_flag("--no-probes", v->no_probes, "skip the necessity probes");
   verify->add_flag("--quiet", v->quiet, "no progress output");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/json_input.hpp"
 
 namespace bcq {
 
@@ -87,9 +88,11 @@ void read_run_field(const nlohmann::json& j, const char* key, T& out, const std:
   out = v.get<T>();
 }
 
+// The project's JSON rules (common/json_input.hpp: no duplicate keys, nesting at most 64 deep,
+// numbers in range, a BOM skipped), then an object.
 inline nlohmann::json read_run_object(const std::string& text, const std::string& where) {
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw InputError(where + ": not a JSON object");
+  auto j = parse_json_input(text, where);
+  if (!j.is_object()) throw InputError(where + ": not a JSON object");
   return j;
 }
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -578,7 +580,24 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
   return 0;
 }
 
-void print_status(const std::string& dir, bool json) {
+namespace {
+// One printf-formatted line as a string (the tables below are printf-aligned).
+std::string printf_string(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string printf_string(const char* format, ...) {
+  va_list args, again;
+  va_start(args, format);
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string out(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(out.data(), out.size() + 1, format, again);
+  va_end(again);
+  return out;
+}
+}  // namespace
+
+Printout study_status(const std::string& dir) {
+  Printout result;
   const auto [spec, cells] = read_folder(dir);
   const auto statuses = read_statuses(dir, cells);
   // Cells that run at once in the last run: its local workers, plus one per MPI worker rank.
@@ -607,7 +626,7 @@ void print_status(const std::string& dir, bool json) {
   }
   const double scale = done_estimate > 0 ? done_seconds / done_estimate : 1.0;
   const double eta = remaining * scale / slots;
-  if (json) {
+  {
     nlohmann::json out = {{"format", "bcq-study-status/1"}, {"study", spec.name}, {"cells", nlohmann::json::array()},
                           {"counts", counts}, {"remaining_one_thread_seconds", remaining},
                           {"eta_seconds", eta}, {"workers", workers}, {"ranks", ranks}};
@@ -618,15 +637,15 @@ void print_status(const std::string& dir, bool json) {
                               {"error", statuses[i].error.empty() ? nlohmann::json() : nlohmann::json(statuses[i].error)},
                               {"wall_seconds", statuses[i].wall_seconds}});
     }
-    std::cout << out.dump(2) << "\n";
-    return;
+    result.json = out.dump(2);
   }
-  std::printf("%-5s %-44s %-9s %10s  %s\n", "id", "cell", "state", "wall", "note");
+  std::ostringstream text;
+  text << printf_string("%-5s %-44s %-9s %10s  %s\n", "id", "cell", "state", "wall", "note");
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const auto& st = statuses[i];
     std::string note = st.error;
     if (st.state == CellState::pending && st.started) note = "interrupted; resumes from its checkpoint";
-    std::printf("%-5d %-44s %-9s %10s  %s\n", cells[i].id, cells[i].name().c_str(), to_string(st.state).c_str(),
+    text << printf_string("%-5d %-44s %-9s %10s  %s\n", cells[i].id, cells[i].name().c_str(), to_string(st.state).c_str(),
                 st.wall_seconds > 0 ? format_duration(st.wall_seconds).c_str() : "-", note.c_str());
   }
   std::ostringstream line;
@@ -635,13 +654,16 @@ void print_status(const std::string& dir, bool json) {
     line << (first ? "" : ", ") << n << " " << name;
     first = false;
   }
-  std::cout << "study " << spec.name << ": " << cells.size() << " cells (" << line.str() << "); ETA "
+  text << "study " << spec.name << ": " << cells.size() << " cells (" << line.str() << "); ETA "
             << format_duration(eta) << " with " << slots << " cell" << (slots > 1 ? "s" : "")
             << " at a time (" << (done_estimate > 0 ? "estimate scaled by the finished cells" : "estimate")
             << ")\n";
+  result.text = text.str();
+  return result;
 }
 
-void print_plan(const StudySpec& spec, const std::string& source, bool json) {
+Printout study_plan(const StudySpec& spec, const std::string& source) {
+  Printout result;
   const auto cells = plan_cells(spec);
   double total = 0;
   std::vector<int> collections, second_collections, trainings;
@@ -662,7 +684,7 @@ void print_plan(const StudySpec& spec, const std::string& source, bool json) {
     return out.str();
   };
   const std::string run = "bcq study run " + source + " --out DIR --cell $SLURM_ARRAY_TASK_ID";
-  if (json) {
+  {
     nlohmann::json out = {{"format", "bcq-study-plan/1"}, {"spec", to_json(spec)}, {"cells", nlohmann::json::array()},
                           {"one_thread_seconds", total},
                           {"slurm", {{"collections", ranges(collections)},
@@ -673,31 +695,33 @@ void print_plan(const StudySpec& spec, const std::string& source, bool json) {
                               {"kind", c.kind}, {"algo", c.algo}, {"seed_index", c.seed_index}, {"seed", c.seed},
                               {"depends", c.depends}, {"estimate_seconds", estimate_seconds(spec, c)}});
     }
-    std::cout << out.dump(2) << "\n";
-    return;
+    result.json = out.dump(2);
   }
-  std::printf("%-5s %-44s %-9s %12s\n", "id", "cell", "needs", "estimate");
+  std::ostringstream text;
+  text << printf_string("%-5s %-44s %-9s %12s\n", "id", "cell", "needs", "estimate");
   for (const auto& c : cells) {
     std::string needs;
     for (int d : c.depends) needs += (needs.empty() ? "" : ",") + std::to_string(d);
-    std::printf("%-5d %-44s %-9s %12s\n", c.id, c.name().c_str(), needs.empty() ? "-" : needs.c_str(),
+    text << printf_string("%-5d %-44s %-9s %12s\n", c.id, c.name().c_str(), needs.empty() ? "-" : needs.c_str(),
                 format_duration(estimate_seconds(spec, c)).c_str());
   }
-  std::cout << "study " << spec.name << ": " << cells.size() << " cells ("
+  text << "study " << spec.name << ": " << cells.size() << " cells ("
             << collections.size() + second_collections.size() << " collections, " << trainings.size()
             << " training runs); estimated "
             << format_duration(total) << " of one-thread work, about " << format_duration(total / 2)
             << " with --workers 2\n";
-  std::cout << "Slurm arrays (each waits for the one before; a task whose inputs are not done exits 75):\n"
+  text << "Slurm arrays (each waits for the one before; a task whose inputs are not done exits 75):\n"
             << "  A=$(sbatch --parsable --array=" << ranges(collections) << " --wrap '" << run << "')\n";
   std::string after = "$A";
   if (!second_collections.empty()) {
-    std::cout << "  B=$(sbatch --parsable --array=" << ranges(second_collections) << " --dependency=afterok:$A --wrap '"
+    text << "  B=$(sbatch --parsable --array=" << ranges(second_collections) << " --dependency=afterok:$A --wrap '"
               << run << "')\n";
     after = "$A:$B";
   }
-  std::cout << "  sbatch --array=" << ranges(trainings) << " --dependency=afterok:" << after << " --wrap '" << run
+  text << "  sbatch --array=" << ranges(trainings) << " --dependency=afterok:" << after << " --wrap '" << run
             << "'\n";
+  result.text = text.str();
+  return result;
 }
 
 }  // namespace bcq::study

@@ -27,10 +27,16 @@ struct RunOptions {
 /// a bad folder or spec.
 int run_study(const StudySpec& spec, const RunOptions& options, const mpi::Session& session);
 
-/// `bcq study status`: one line per cell, or the same as JSON.
-void print_status(const std::string& dir, bool json);
+/// What `bcq study plan` and `bcq study status` print: the text table and the same as JSON.
+struct Printout {
+  std::string text;  ///< lines, each ending with a newline
+  std::string json;  ///< one JSON document (bcq-study-plan/1, bcq-study-status/1), no final newline
+};
+
+/// `bcq study status`: per cell done / running / failed / pending, and an ETA.
+Printout study_status(const std::string& dir);
 
 /// `bcq study plan`: the cells, dependencies, estimated work and the Slurm array lines.
-void print_plan(const StudySpec& spec, const std::string& source, bool json);
+Printout study_plan(const StudySpec& spec, const std::string& source);
 
 }  // namespace bcq::study

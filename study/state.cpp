@@ -55,8 +55,7 @@ std::string seconds_text(double x) {
 nlohmann::json read_json_or_null(const std::string& path) {
   if (!fs::is_regular_file(path)) return nullptr;
   try {
-    auto j = nlohmann::json::parse(read_input_file(path), nullptr, false);
-    return j.is_discarded() ? nlohmann::json() : j;
+    return parse_json_input(read_input_file(path), path);  // the project's JSON rules
   } catch (const InputError&) {
     return nullptr;
   }

@@ -362,6 +362,17 @@ TEST(BufferInfoCli, PrintsRowsEpisodesReturnsAndTheD4rlScore) {
   const auto text = test::run_bcq({"buffer", "info", path}, capture.path());
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("2 dropped"), std::string::npos) << text.out;
+  // --json FILE: the text as usual, and the same JSON in FILE; FILE = the buffer is refused.
+  const auto both = test::run_bcq({"buffer", "info", path, "--env", "hopper", "--json", capture.file("info.json")},
+                                  capture.path());
+  EXPECT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("2 dropped"), std::string::npos) << both.out;
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(capture.file("info.json"))), out);
+  const std::string before = test::read_file(path);
+  const auto onto_input = test::run_bcq({"buffer", "info", path, "--json", path}, capture.path());
+  EXPECT_EQ(onto_input.exit_code, 2);
+  EXPECT_NE(onto_input.err.find("is the same file as the input"), std::string::npos) << onto_input.err;
+  EXPECT_EQ(test::read_file(path), before);
   std::remove(path.c_str());
 }
 

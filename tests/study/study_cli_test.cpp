@@ -307,6 +307,18 @@ TEST(StudyCli, PlanAndStatusPrintTheCells) {
   for (const auto& c : status["cells"]) {
     EXPECT_TRUE(c["state"] == "done" || c["state"] == "diverged") << c.dump();
   }
+  // --json FILE: the table as usual, the same JSON in FILE; FILE = the study's own study.json
+  // is refused and left as it was.
+  r = run_bcq({"study", "status", "--out", kReference, "--json", dir.file("status.json")}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ETA"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir.file("status.json"))), status);
+  const std::string study_json = std::string(kReference) + "/study.json";
+  const std::string before = read_file(study_json);
+  r = run_bcq({"study", "status", "--out", kReference, "--json", study_json}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is the same file as the input of --out"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(study_json), before);
   r = run_bcq({"study", "run", "--out", dir.file("x")}, dir.path());
   EXPECT_EQ(r.exit_code, 2);
   r = run_bcq({"study", "run", "--profile", "smoke", "--spec", "y.json", "--out", dir.file("x")}, dir.path());
