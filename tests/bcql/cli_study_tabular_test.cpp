@@ -70,9 +70,14 @@ class CliStudyTabular : public ::testing::Test {
 
 TEST_F(CliStudyTabular, SpibbLeqPrintsTheHandWorkedPolicy) {
   const CliRun r = run("tabular --algo spibb-leq --n-wedge 2 --baseline '" + path("pib.json") + "' " +
-                    common() + " --json '" + path("out.json") + "'");
+                    common() + " --json '" + path("out.json") + "' --policy-out '" + path("pi.json") + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("spibb-leq"), std::string::npos) << r.out;
+  // --policy-out writes the (stochastic) policy itself: state 1 mixes 0.8 / 0.2.
+  const auto pi = nlohmann::json::parse(slurp(path("pi.json")));
+  EXPECT_EQ(pi["format"], "bcq-policy/1");
+  EXPECT_NEAR(pi["probs"][1][0].get<double>(), 0.8, 1e-12) << pi.dump();
+  EXPECT_NEAR(pi["probs"][1][2].get<double>(), 0.2, 1e-12) << pi.dump();
   const auto j = nlohmann::json::parse(slurp(path("out.json")));
   EXPECT_EQ(j["algorithm"], "spibb-leq");
   EXPECT_NEAR(j["policy"][1][0].get<double>(), 0.8, 1e-12);
