@@ -19,7 +19,9 @@
 #include "common/build_info.hpp"
 #include "common/error.hpp"
 #include "common/eval_csv.hpp"
+#include "common/input_file.hpp"
 #include "common/interrupt.hpp"
+#include "common/json_input.hpp"
 #include "common/run_files.hpp"
 #include "continuous/agent.hpp"
 #include "continuous/baselines.hpp"
@@ -134,9 +136,9 @@ TrainResult train(const TrainOptions& opt) {
   int64_t start = 0;
   std::vector<EvalRow> rows;
   if (opt.resume) {
-    std::ifstream in(opt.out_dir + "/config.json");
-    nlohmann::json old = nlohmann::json::parse(in, nullptr, false);
-    if (old.is_discarded()) throw InputError(opt.out_dir + "/config.json: missing or unreadable");
+    const std::string config_path = opt.out_dir + "/config.json";
+    const nlohmann::json old = load_json_input(config_path);  // names the file when unreadable
+    if (!old.is_object()) throw InputError(config_path + ": not a JSON object");
     // Everything that decides the numbers must be what the run started with (its buffer by
     // content, not by path: a moved file is the same batch).
     for (const char* key : {"algo", "env", "seed", "eval_every", "eval_episodes", "concurrent",
@@ -145,8 +147,13 @@ TrainResult train(const TrainOptions& opt) {
       nlohmann::json before = old.value(key, nlohmann::json());
       if (std::string(key) == "precision" && before.is_null()) before = "fp32";  // older runs
       if (before != config.value(key, nlohmann::json())) {
-        throw InputError(opt.out_dir + "/config.json: --resume with a different " +
-                         std::string(key) + " (run has " + before.dump() + ")");
+        // --threads 0 (all cores) resolves per machine; the sums depend on the resolved count.
+        const std::string hint = std::string(key) == "threads" && opt.threads <= 0
+                                     ? "; --threads 0 means all cores, " + config.value(key, nlohmann::json()).dump() +
+                                           " here: pass --threads " + before.dump()
+                                     : std::string();
+        throw InputError(config_path + ": --resume with a different " + std::string(key) + " (run has " +
+                         before.dump() + hint + ")");
       }
     }
     // More iterations extend the run (config.json then says from how many); fewer would end

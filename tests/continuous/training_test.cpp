@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -416,6 +417,13 @@ TEST_F(TrainingCli, CtrlCCheckpointsMidIntervalAndTheResumedRunIsBitIdentical) {
   EXPECT_NE(err.find("fewer iterations (50) than the run has (60)"), std::string::npos) << err;
   EXPECT_EQ(run_bcq(common + "--threads 2 --iterations 60 --resume --out " + split, nullptr, &err), 2);
   EXPECT_NE(err.find("different threads"), std::string::npos) << err;
+  if (std::thread::hardware_concurrency() > 1) {  // --threads 0 resolves to all cores: not 1 here
+    EXPECT_EQ(run_bcq(common + "--threads 0 --iterations 60 --resume --out " + split, nullptr, &err), 2);
+    EXPECT_NE(err.find("--threads 0 means all cores, " + std::to_string(std::thread::hardware_concurrency()) +
+                       " here: pass --threads 1"),
+              std::string::npos)
+        << err;
+  }
   ASSERT_EQ(run_bcq(common + "--threads 1 --iterations 60 --resume --out " + split, nullptr, &err), 0) << err;
   // Interrupted before its first iteration, a run has nothing to resume and says so.
   const auto early = temp_path("sigint_early");
@@ -462,6 +470,15 @@ TEST_F(TrainingCli, CtrlCDuringACollectionResumesToTheSameBuffer) {
   other_threads.replace(other_threads.find("--threads 1"), 11, "--threads 2");
   EXPECT_EQ(run_bcq(other_threads + split + " --resume", nullptr, &err), 2);
   EXPECT_NE(err.find("different --threads"), std::string::npos) << err;
+  if (std::thread::hardware_concurrency() > 1) {
+    std::string all_cores = common;
+    all_cores.replace(all_cores.find("--threads 1"), 11, "--threads 0");
+    EXPECT_EQ(run_bcq(all_cores + split + " --resume", nullptr, &err), 2);
+    EXPECT_NE(err.find("--threads 0 means all cores, " + std::to_string(std::thread::hardware_concurrency()) +
+                       " here: pass --threads 1"),
+              std::string::npos)
+        << err;
+  }
   ASSERT_EQ(run_bcq(common + split + " --resume", nullptr, &err), 0) << err;
   const BufferExpectations expect{4, 1, 3.0, "inverted-pendulum"};
   auto x = load_buffer(straight, expect), y = load_buffer(split, expect);
