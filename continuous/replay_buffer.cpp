@@ -1,3 +1,8 @@
+// Buffers on disk: reading bcq-buffer/1, D4RL and Minari HDF5 files (every size checked
+// before allocating, dtypes, flags and attributes validated, one line naming file, key and row
+// on a refusal) and writing bcq-buffer/1 whole or not at all. Over 400 lines because the three
+// layouts share one reader whose checks act on the same open HDF5 handles; the in-memory buffer
+// itself is replay_buffer.hpp.
 #include "continuous/replay_buffer.hpp"
 
 #include <hdf5.h>

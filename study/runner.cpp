@@ -1,3 +1,9 @@
+// Running a study: the scheduler that forks one worker process per cell (LibTorch seeds its
+// networks from one global generator, so two cells must never share a process), the MPI
+// hand-out of ready cells, Ctrl-C / SIGTERM passed on to the workers, the results rewritten
+// after every cell, and what `study plan` and `study status` print. Over 400 lines because the
+// local and the MPI schedulers share the cell bookkeeping and the folder lock; a cell itself
+// runs in cell_run.cpp and the folder's files are state.cpp.
 #include "study/runner.hpp"
 
 #include <poll.h>
