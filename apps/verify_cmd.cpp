@@ -1,5 +1,7 @@
 // `bcq verify` (run the property checks of Theorems 1-4, Lemma 1, Remark 1 and the necessity
-// probes) and `bcq demo` (verify with the default profile, write a report).
+// probes) and `bcq demo` (verify with the default profile, write a report): parse, run
+// proofs_checks/verify.hpp (across MPI ranks when there are several), print or write the
+// reports of proofs_checks/verify_report.hpp.
 #include <fmt/core.h>
 
 #include <chrono>
@@ -7,12 +9,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "apps/cli_common.hpp"
 #include "common/atomic_file.hpp"
 #include "common/mpi.hpp"
 #include "proofs_checks/verify.hpp"
+#include "proofs_checks/verify_report.hpp"
 
 namespace bcq::cli {
 namespace {
@@ -29,80 +31,6 @@ struct VerifyCliOptions {
   std::string plant = "none";
   bool restore_dropped_condition = false;
 };
-
-// The verdict text comes from the same function that decides ok and the exit code.
-std::string verdict(const proofs::StatementReport& r) { return proofs::verdict_of(r).text; }
-
-std::string tags_text(const proofs::StatementReport& r) {
-  std::string out;
-  for (const auto& [tag, n] : r.tags) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, tag);
-  return out;
-}
-
-nlohmann::json report_json(const proofs::VerifyReport& report, const VerifyCliOptions& o) {
-  nlohmann::json out;
-  out["format"] = "bcq-verify/1";
-  out["cases"] = o.cases;
-  out["seed"] = o.seed;
-  out["ranks"] = report.ranks;
-  out["ok"] = report.ok();
-  out["statements"] = nlohmann::json::array();
-  for (const auto& r : report.statements) {
-    nlohmann::json s = {{"name", r.name},
-                        {"title", r.title},
-                        {"probe", r.probe},
-                        {"verdict", verdict(r)},
-                        {"ok", r.ok()},
-                        {"cases_run", r.cases_run},
-                        {"passed", r.passed},
-                        {"discarded", r.discarded},
-                        {"classification", r.tags},
-                        {"seed", r.seed},
-                        {"seconds", r.seconds},
-                        {"cases_per_second", r.seconds > 0 ? r.cases_run / r.seconds : 0.0}};
-    if (r.probe) {
-      s["dropped_condition"] = r.dropped;
-      s["counterexample_expected"] = r.counterexample_expected;
-      s["explanation"] = r.explanation;
-    }
-    if (r.failed) {
-      s["failing_case"] = r.failing_case;
-      s["failing_case_seed"] = r.failing_case_seed;
-    }
-    if (r.failed || r.gave_up || r.errored) {
-      s["failure"] = r.failure;
-      s["counterexample"] = r.counterexample;
-      s["saved_files"] = r.saved_files;
-    }
-    out["statements"].push_back(std::move(s));
-  }
-  return out;
-}
-
-void print_report(const proofs::VerifyReport& report, std::ostream& out) {
-  out << fmt::format("{:<38} {:>6} {:>6} {:>6} {:>7}  {}\n", "statement", "cases", "passed", "discard", "seconds",
-                     "verdict");
-  for (const auto& r : report.statements) {
-    out << fmt::format("{:<38} {:>6} {:>6} {:>6} {:>7.2f}  {}\n", r.name, r.cases_run, r.passed, r.discarded, r.seconds,
-                       verdict(r));
-  }
-  out << "\nclassification (cases per tag):\n";
-  for (const auto& r : report.statements)
-    if (!r.tags.empty()) out << fmt::format("  {:<36} {}\n", r.name, tags_text(r));
-  for (const auto& r : report.statements) {
-    if (!r.failed && !r.gave_up && !r.errored) continue;
-    out << "\n" << (r.probe ? "probe " : "STATEMENT ") << r.name << ": " << verdict(r) << " (seed " << r.seed;
-    if (r.failed) out << ", case " << r.failing_case;
-    out << "; replay: bcq verify --theorem " << r.name << " --seed " << r.seed << ")\n";
-    if (r.probe) out << "  dropped: " << r.dropped << "\n  why: " << r.explanation << "\n";
-    out << "  " << r.failure << "\n";
-    if (!r.counterexample.empty()) {
-      std::istringstream lines(r.counterexample);
-      for (std::string line; std::getline(lines, line);) out << "    " << line << "\n";
-    }
-    for (const auto& f : r.saved_files) out << "  saved " << f << "\n";
-  }
-}
 
 // Tags of the messages between ranks.
 constexpr int kShareTag = 18;
@@ -149,8 +77,8 @@ void verify_command(const VerifyCliOptions& o) {
   o.json.check({});  // before minutes of work: a FILE that is a folder, or whose folder is missing
   std::optional<proofs::VerifyReport> report = run_verify(o, session);
   if (!report) return;  // not rank 0: rank 0 reports for the job
-  o.json.emit(report_json(*report, o).dump(1));
-  if (!o.json.replaces_text()) print_report(*report, std::cout);
+  o.json.emit(proofs::verify_json(*report, o.cases, o.seed).dump(1));
+  if (!o.json.replaces_text()) std::cout << proofs::verify_text(*report);
   if (report->exit_code() != 0) set_failed_check();
 }
 
@@ -160,36 +88,6 @@ struct DemoOptions {
   uint64_t seed = 1;
   bool quiet = false;
 };
-
-std::string markdown_report(const proofs::VerifyReport& report, const DemoOptions& o) {
-  std::ostringstream md;
-  md << "# bcq verification report\n\n"
-     << "Property checks of Fujimoto, Meger, Precup (ICML 2019), Section 4.1, on random finite MDPs with 1-8 states "
-        "and 1-4 actions (RapidCheck, "
-     << o.cases << " cases per statement, seed " << o.seed << "). Every exact check compares two different "
-                                                            "computations; probes drop one condition of a theorem "
-                                                            "and search for a counterexample.\n\n"
-     << "Overall: **" << (report.ok() ? "all statements hold; every necessary condition has a counterexample"
-                                       : "SOMETHING FAILED, see below")
-     << "**\n\n## Statements\n\n| statement | claim | cases | discarded | seconds | verdict |\n|---|---|---|---|---|---|\n";
-  for (const auto& r : report.statements)
-    if (!r.probe)
-      md << "| " << r.name << " | " << r.title << " | " << r.cases_run << " | " << r.discarded << " | "
-         << fmt::format("{:.2f}", r.seconds) << " | " << verdict(r) << " |\n";
-  md << "\n## Necessity probes\n\n| probe | condition dropped | verdict | why |\n|---|---|---|---|\n";
-  for (const auto& r : report.statements)
-    if (r.probe) md << "| " << r.name << " | " << r.dropped << " | " << verdict(r) << " | " << r.explanation << " |\n";
-  md << "\n## Classification of the cases\n\n";
-  for (const auto& r : report.statements)
-    if (!r.tags.empty()) md << "- **" << r.name << "**: " << tags_text(r) << "\n";
-  md << "\n## Counterexamples (shrunk)\n";
-  for (const auto& r : report.statements) {
-    if (!r.failed) continue;
-    md << "\n### " << r.name << "\n\n" << r.failure << "\n\n```\n" << r.counterexample << "```\n";
-    if (!r.saved_files.empty()) md << "\nFiles: " << r.saved_files[0] << " (and batch.csv, policy.json, case.txt beside it).\n";
-  }
-  return md.str();
-}
 
 void demo_command(const DemoOptions& o) {
   std::error_code ec;
@@ -206,18 +104,9 @@ void demo_command(const DemoOptions& o) {
   std::optional<proofs::VerifyReport> ran = run_verify(vo, session);
   if (!ran) return;  // not rank 0
   const proofs::VerifyReport& report = *ran;
-  write_file_atomic(o.out_dir + "/verify.json", report_json(report, vo).dump(1) + "\n");
-  write_file_atomic(o.out_dir + "/report.md", markdown_report(report, o));
-  std::cout << fmt::format("{:<38} {:>6} {:>8}  {}\n", "statement", "cases", "seconds", "verdict");
-  double total = 0;
-  for (const auto& r : report.statements) {
-    total += r.seconds;
-    std::cout << fmt::format("{:<38} {:>6} {:>8.2f}  {}\n", r.name, r.cases_run, r.seconds, verdict(r));
-  }
-  std::cout << fmt::format("\ntotal {:.1f} s. Report: {}/report.md, JSON: {}/verify.json, counterexamples: {}/\n", total,
-                           o.out_dir, o.out_dir, vo.out_dir);
-  std::cout << (report.ok() ? "All statements hold and every necessary condition has a counterexample.\n"
-                            : "SOME CHECKS FAILED: see the report.\n");
+  write_file_atomic(o.out_dir + "/verify.json", proofs::verify_json(report, vo.cases, vo.seed).dump(1) + "\n");
+  write_file_atomic(o.out_dir + "/report.md", proofs::demo_markdown(report, o.cases, o.seed));
+  std::cout << proofs::demo_summary(report, o.out_dir, vo.out_dir);
   if (report.exit_code() != 0) set_failed_check();
 }
 
