@@ -40,6 +40,8 @@ bool needs_baseline(const std::string& algorithm) {
 // probabilities), its values in M_B and its true values in M.
 TabularRun run_safe_improvement(const FiniteMdp& mdp, const Batch& batch, const TabularRequest& o) {
   const Policy& pi_b = o.baseline;
+  // A command has validated it on loading; a wrong shape from another caller must not index out of range.
+  if (needs_baseline(o.algorithm)) pi_b.validate(mdp.num_states(), mdp.num_actions(), o.baseline_path);
   const MaximumLikelihoodModel model = maximum_likelihood_model(mdp, batch, o.q_init, o.batch_path);
   ImprovedPolicy result;
   Json params;

@@ -33,7 +33,7 @@ struct TabularRequest {
   long n_wedge = 10;     ///< spibb, spibb-leq
   double kappa = 0.003;  ///< ramdp
   double lcb_c = 0.01;   ///< vi-lcb
-  Policy baseline;       ///< pi_b, loaded from baseline_path when it is not empty
+  Policy baseline;       ///< pi_b (S x A), loaded from baseline_path; spibb, spibb-leq, behaviour
 };
 
 /// True for the safe-policy-improvement algorithms (basic-rl, spibb, spibb-leq, ramdp, vi-lcb,
@@ -57,7 +57,8 @@ struct TabularRun {
   Policy policy;  ///< the learned policy (greedy for q-learning and bcql), for --policy-out
 };
 
-/// check_request, then the run. Throws InputError for a batch that does not fit the MDP.
+/// check_request, then the run. Throws InputError for a batch that does not fit the MDP and
+/// ValidationError for a baseline that is not a policy of its shape (Policy::validate).
 TabularRun run_tabular(const FiniteMdp& mdp, const Batch& batch, const TabularRequest& request);
 
 /// What `bcq error` asks for; paths are provenance only, as in TabularRequest.

@@ -98,6 +98,8 @@ TEST(TabularRun, BehaviourValuesTheBaselineInTheModelAndInM) {
             std::string::npos)
       << run.text;
   EXPECT_NE(run.text.find("  0.5000   0.5000~\n"), std::string::npos) << run.text;
+  request.baseline = Policy::uniform(3, 2);  // not the MDP's shape
+  EXPECT_THROW(run_tabular(two_states(), one_transition(), request), ValidationError);
 }
 
 TEST(TabularRun, CheckRequestNamesTheOption) {
