@@ -1,10 +1,16 @@
 // Helpers shared by the test suites: temporary folders, writing files, running the `bcq`
-// binary and capturing its exit code, stdout and stderr.
+// binary (also as on a full disk) and capturing its exit code, stdout and stderr, and the
+// contract for refused input.
 #pragma once
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +18,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#ifdef BCQ_BINARY
+#include <gtest/gtest.h>  // expect_refused
+#endif
 
 namespace bcq::test {
 
@@ -103,6 +113,47 @@ inline int run_bcq(const std::string& args, std::string* out = nullptr, std::str
   if (out) *out = r.out;
   if (err) *err = r.err;
   return r.exit_code;
+}
+
+/// Runs the built `bcq` with `args` (each one word) as on a full disk, without root: RLIMIT_FSIZE
+/// is `limit_bytes` and SIGXFSZ is ignored, so a write that would take any file past the limit
+/// fails with EFBIG, which the writers handle as ENOSPC. The limit is per file, and holds for what
+/// the program starts too (bcq-continuous, study workers, gnuplot): choose it between the size of
+/// the files that should still be written and the one that should fail. stdout and stderr go to
+/// files in a folder of their own (not the one under test).
+inline CliResult run_bcq_on_full_disk(const std::vector<std::string>& args, std::uint64_t limit_bytes = 1024) {
+  TempDir capture;
+  const std::string out_path = capture.file("stdout"), err_path = capture.file("stderr");
+  std::vector<std::string> words = {BCQ_BINARY};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+    ::signal(SIGXFSZ, SIG_IGN);  // ignored signals stay ignored across exec
+    const struct rlimit limit = {static_cast<rlim_t>(limit_bytes), static_cast<rlim_t>(limit_bytes)};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  CliResult r;
+  int status = 0;
+  if (pid > 0 && ::waitpid(pid, &status, 0) == pid) r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out_path);
+  r.err = read_file(err_path);
+  return r;
+}
+
+/// The contract for bad input and failed writes (docs/limits.md): exit code 2 and exactly one
+/// line on stderr, which contains every one of `parts`.
+inline void expect_refused(const CliResult& r, const std::vector<std::string>& parts) {
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  for (const std::string& p : parts) EXPECT_NE(r.err.find(p), std::string::npos) << "'" << p << "' in: " << r.err;
 }
 #endif
 

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,21 +18,16 @@
 namespace {
 
 using bcq::test::CliResult;
+using bcq::test::expect_refused;
 using bcq::test::read_file;
 using bcq::test::run_bcq;
+using bcq::test::run_bcq_on_full_disk;
 using bcq::test::TempDir;
 using bcq::test::write_file;
 using nlohmann::json;
 
 const char* kPolicy = R"({"format": "bcq-policy/1", "probs": [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]})";
 const char* kBatch = "s,a,r,s_next,done\n0,0,0,1,0\n1,0,2,2,1\n0,1,1,1,0\n1,1,-1,2,1\n";
-
-// Exit 2 and exactly one line on stderr that contains every one of `parts`.
-void expect_refused(const CliResult& r, const std::vector<std::string>& parts) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
-  for (const std::string& p : parts) EXPECT_NE(r.err.find(p), std::string::npos) << "'" << p << "' in: " << r.err;
-}
 
 // ---------------------------------------------------------------- absurd sizes
 
@@ -291,21 +285,8 @@ TEST(BadData, NumericOptionsOutOfRange) {
 
 // ---------------------------------------------------------------- a full disk
 
-// A full disk without root: with RLIMIT_FSIZE at 1 KiB and SIGXFSZ ignored, every write past
-// 1 KiB fails (EFBIG) as on a full disk (ENOSPC); both take the same path in the writers.
-CliResult run_bcq_on_full_disk(const std::vector<std::string>& args, const std::string& dir) {
-  std::string cmd = "trap '' XFSZ; ulimit -f 2; exec " + bcq::test::shell_quote(BCQ_BINARY);
-  for (const std::string& a : args) cmd += " " + bcq::test::shell_quote(a);
-  cmd += " >" + bcq::test::shell_quote(dir + "/.stdout") + " 2>" + bcq::test::shell_quote(dir + "/.stderr");
-  CliResult r;
-  const int status = std::system(("sh -c " + bcq::test::shell_quote(cmd)).c_str());
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(dir + "/.stderr");
-  std::remove((dir + "/.stdout").c_str());
-  std::remove((dir + "/.stderr").c_str());
-  return r;
-}
-
+// run_bcq_on_full_disk (tests/test_util.hpp): every write past 1 KiB fails (EFBIG) as on a full
+// disk (ENOSPC); both take the same path in the writers.
 TEST(FullDisk, WritersExit2WithOneLineAndLeaveNothing) {
   TempDir dir;
   write_file(dir.file("m.json"), bcq::test::kTwoStepMdp);
@@ -322,7 +303,7 @@ TEST(FullDisk, WritersExit2WithOneLineAndLeaveNothing) {
   };
   for (const auto& args : commands) {
     SCOPED_TRACE(args[0] + " " + args[1]);
-    CliResult r = run_bcq_on_full_disk(args, dir.path());
+    CliResult r = run_bcq_on_full_disk(args, 1024);
     expect_refused(r, {"cannot write " + dir.file("out")});
     std::vector<std::string> entries = dir.entries();
     std::sort(entries.begin(), entries.end());

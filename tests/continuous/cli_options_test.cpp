@@ -11,15 +11,9 @@
 
 namespace {
 
-using bcq::test::CliResult;
+using bcq::test::expect_refused;
 using bcq::test::run_bcq;
 using bcq::test::TempDir;
-
-void expect_refused(const CliResult& r, const std::vector<std::string>& parts) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
-  for (const std::string& p : parts) EXPECT_NE(r.err.find(p), std::string::npos) << "'" << p << "' in: " << r.err;
-}
 
 TEST(ContinuousCliOptions, OutOfRangeNumbersAreUsageErrorsNamingTheBounds) {
   TempDir dir;
