@@ -20,12 +20,33 @@
 
 namespace bcq {
 
+/// A file that could not be written (an InputError: exit code 2, "cannot write PATH (STEP):
+/// REASON"). `error_number` is the errno: a full disk is ENOSPC, a full quota EDQUOT, a file
+/// past RLIMIT_FSIZE EFBIG; a read-only or missing folder EROFS, EACCES, ENOENT.
+class WriteError : public InputError {
+ public:
+  WriteError(const std::string& path, const std::string& step, int error_number)
+      : InputError("cannot write " + path + " (" + step + "): " + std::strerror(error_number)),
+        path_(path),
+        step_(step),
+        error_number_(error_number) {}
+  const std::string& path() const { return path_; }
+  const std::string& step() const { return step_; }
+  int error_number() const { return error_number_; }
+  /// Out of space: every further write will fail the same way until space is freed.
+  bool disk_full() const { return error_number_ == ENOSPC || error_number_ == EDQUOT || error_number_ == EFBIG; }
+
+ private:
+  std::string path_, step_;
+  int error_number_;
+};
+
 namespace detail {
 
 inline void fail_atomic_write(const std::string& path, const std::string& tmp, const char* step,
                               int err) {
   if (!tmp.empty()) ::unlink(tmp.c_str());
-  throw InputError("cannot write " + path + " (" + step + "): " + std::strerror(err));
+  throw WriteError(path, step, err);
 }
 
 }  // namespace detail
@@ -34,12 +55,11 @@ inline void fail_atomic_write(const std::string& path, const std::string& tmp, c
 /// already exists, mode 0644, in the folder of `path`; a library writer such as LibTorch's
 /// save or HDF5 may replace it); then it is fsync'ed and renamed over `path`. If `write`
 /// throws, the temporary file is removed and the exception passed on; a failing fsync or
-/// rename throws InputError naming `path`.
+/// rename throws WriteError naming `path`.
 template <typename Write>
 void write_atomically(const std::string& path, Write&& write) {
-  // "<name>.tmpXXXXXX": LibTorch names a zip archive after its file minus the last extension,
-  // so a checkpoint or policy written through this helper holds the same bytes as one saved
-  // directly under "<name>.tmp".
+  // "<name>.tmpXXXXXX": next to the target, named after it (a leftover after a crash says
+  // whose it was), with no further extension.
   std::string tmp = path + ".tmpXXXXXX";
   int fd = ::mkstemp(tmp.data());
   if (fd < 0) detail::fail_atomic_write(path, "", "create", errno);
@@ -68,11 +88,14 @@ void write_atomically(const std::string& path, Write&& write) {
   }
 }
 
-/// Atomically replaces `path` with `content`. Throws InputError naming the path on failure.
+/// Atomically replaces `path` with `content`. Throws WriteError naming the path on failure.
 inline void write_file_atomic(const std::string& path, std::string_view content) {
   write_atomically(path, [&](const std::string& tmp) {
     int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC);
-    if (fd < 0) throw InputError("cannot write " + path + " (open): " + std::strerror(errno));
+    if (fd < 0) {
+      const int err = errno;  // before anything else can change it
+      throw WriteError(path, "open", err);
+    }
     const char* p = content.data();
     size_t left = content.size();
     while (left > 0) {
@@ -81,13 +104,14 @@ inline void write_file_atomic(const std::string& path, std::string_view content)
         if (errno == EINTR) continue;
         const int err = errno;
         ::close(fd);
-        throw InputError("cannot write " + path + " (write): " + std::strerror(err));
+        throw WriteError(path, "write", err);
       }
       p += n;
       left -= static_cast<size_t>(n);
     }
     if (::close(fd) != 0) {
-      throw InputError("cannot write " + path + " (close): " + std::strerror(errno));
+      const int err = errno;
+      throw WriteError(path, "close", err);
     }
   });
 }

@@ -81,13 +81,15 @@ void save_script_module(const std::string& path, const std::string& class_name,
   for (const auto& [name, tensor] : tensors) module.register_parameter(name, tensor, false);
   module.define(source);
   module.eval();
-  write_atomically(path, [&](const std::string& tmp) {
-    try {
-      module.save(tmp);
-    } catch (const c10::Error& e) {
-      throw InputError("cannot write " + path + ": " + e.what_without_backtrace());
-    }
-  });
+  // Serialised in memory, then written as any other file: LibTorch's own file writer aborts
+  // the program when a write fails (see save_checkpoint in checkpoint_io.cpp).
+  std::ostringstream bytes;
+  try {
+    module.save(bytes);
+  } catch (const c10::Error& e) {
+    throw InputError("cannot write " + path + ": " + e.what_without_backtrace());
+  }
+  write_file_atomic(path, bytes.str());
 }
 
 }  // namespace bcq::continuous

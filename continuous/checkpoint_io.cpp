@@ -96,13 +96,20 @@ void interrupt_after_step_for_tests(int64_t step) {
 void save_checkpoint(const std::string& path, const std::function<void(OutputArchive&)>& fill) {
   OutputArchive archive;
   fill(archive);
-  write_atomically(path, [&](const std::string& tmp) {
-    try {
-      archive.save_to(tmp);
-    } catch (const c10::Error& e) {
-      throw InputError("cannot write " + path + " (" + e.what_without_backtrace() + ")");
-    }
-  });
+  // The archive is built in memory, then written as any other file. LibTorch writing to a file
+  // itself cannot fail cleanly: when a write fails (a full disk), its zip writer throws again
+  // from its destructor while the first exception unwinds, and std::terminate aborts the
+  // program with a stack trace. A checkpoint is tens of MB.
+  std::string bytes;
+  try {
+    archive.save_to([&bytes](const void* data, size_t size) -> size_t {
+      bytes.append(static_cast<const char*>(data), size);
+      return size;
+    });
+  } catch (const c10::Error& e) {
+    throw InputError("cannot write " + path + " (" + e.what_without_backtrace() + ")");
+  }
+  write_file_atomic(path, bytes);
   kill_after_checkpoint_for_tests();
 }
 

@@ -185,8 +185,20 @@ CollectResult collect(const CollectOptions& opt) {
   }
   auto write_checkpoint = [&](int64_t next_step) {
     std::error_code ec;
+    // Without state.pt the folder holds nothing to resume from: if this first checkpoint cannot
+    // be written (a full disk), the folder goes, so the failed run leaves nothing behind. Later
+    // ones keep the last good checkpoint (its buffers are rewritten first, and only grow).
+    const bool first = !fs::exists(state_path, ec);
     fs::create_directories(ckpt_dir, ec);
     if (ec) throw InputError("cannot create " + ckpt_dir + ": " + ec.message());
+    struct RemoveIfFirst {
+      const std::string& dir;
+      bool armed;
+      ~RemoveIfFirst() {
+        std::error_code remove_ec;
+        if (armed) fs::remove_all(dir, remove_ec);
+      }
+    } cleanup{ckpt_dir, first};
     const nlohmann::json attrs = {{"env", opt.env}, {"kind", opt.kind}, {"partial", 1}};
     if (phases[phase].into == &training) save_buffer(ckpt_dir + "/training.h5", training, attrs);
     if (buffer.size() > 0) save_buffer(ckpt_dir + "/buffer.h5", buffer, attrs);
@@ -205,6 +217,7 @@ CollectResult collect(const CollectOptions& opt) {
       write_int(a, "buffer_rows", static_cast<int64_t>(buffer.size()));
       write_int(a, "training_rows", phases[phase].into == &training ? static_cast<int64_t>(training.size()) : 0);
     });
+    cleanup.armed = false;
   };
 
   int64_t total_steps = 0, steps_before = 0;  // steps_before: of the phases before this one

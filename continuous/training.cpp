@@ -6,12 +6,14 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -60,6 +62,25 @@ void write_status(const std::string& dir, const RunStatus& status) {
   write_file_atomic(dir + "/status.json", run_status_json(status).dump(2) + "\n");
 }
 
+// Removes `dir` when an exception leaves the scope while `checkpoint` does not exist, unless
+// keep() was called (or `armed` was false).
+class RemoveFolderOnError {
+ public:
+  RemoveFolderOnError(std::string dir, std::string checkpoint, bool armed)
+      : dir_(std::move(dir)), checkpoint_(std::move(checkpoint)), armed_(armed) {}
+  ~RemoveFolderOnError() {
+    std::error_code ec;
+    if (armed_ && std::uncaught_exceptions() > 0 && !fs::exists(checkpoint_, ec)) fs::remove_all(dir_, ec);
+  }
+  RemoveFolderOnError(const RemoveFolderOnError&) = delete;
+  RemoveFolderOnError& operator=(const RemoveFolderOnError&) = delete;
+  void keep() { armed_ = false; }
+
+ private:
+  std::string dir_, checkpoint_;
+  bool armed_;
+};
+
 }  // namespace
 
 TrainResult train(const TrainOptions& opt) {
@@ -93,9 +114,14 @@ TrainResult train(const TrainOptions& opt) {
   auto agent = make_agent(opt.algo, shape, opt.seed, device, configs);
 
   std::error_code ec;
+  const bool new_folder = !fs::exists(opt.out_dir, ec);
   fs::create_directories(opt.out_dir, ec);
   if (ec) throw InputError("cannot create run folder " + opt.out_dir + ": " + ec.message());
   const std::string ckpt = opt.out_dir + "/checkpoint.pt";
+  // A run folder this call created goes again if an error ends the run before a checkpoint was
+  // written (a full disk at the first checkpoint): the failed run leaves nothing behind. One
+  // with a checkpoint stays, to resume; an interrupted run keeps its status.json.
+  RemoveFolderOnError cleanup(opt.out_dir, ckpt, new_folder);
   // Concurrent runs: the growing buffer up to the last checkpoint (complete at the end).
   const std::string growing_path = opt.out_dir + "/buffer.h5";
   nlohmann::json config = {
@@ -260,6 +286,7 @@ TrainResult train(const TrainOptions& opt) {
   for (int64_t it = start; it < opt.iterations; ++it) {
     if (const int sig = interrupt_signal()) {
       progress.finish();
+      cleanup.keep();
       if (it == 0) {  // nothing done, nothing to resume
         write_status(opt.out_dir, {"interrupted", 0, "", -1});
         throw Interrupted(sig, opt.algo + " interrupted by " + signal_name(sig) +

@@ -72,10 +72,19 @@ class PlotNames {
   std::set<std::string> used_;
 };
 
-// Everything a section needs to draw: the programs, the work folder, the files drawn so far.
+// An SVG that gnuplot or dot wrote whole: it ends with </svg>. Both exit 0 after a write that
+// failed (a full disk), leaving the file cut short.
+bool complete_svg(const std::string& path) {
+  const std::string svg = read_text_file(path);
+  const auto end = svg.find_last_not_of(" \t\r\n");
+  return end != std::string::npos && end >= 5 && svg.compare(end - 5, 6, "</svg>") == 0;
+}
+
+// Everything a section needs to draw: the programs, the work folder (and the report folder,
+// named in messages), the files drawn so far.
 struct Drawing {
   bool enabled = true;
-  std::string gnuplot, dot, work;
+  std::string gnuplot, dot, work, out;
   PlotNames names;
   std::vector<std::string> files;
 
@@ -89,6 +98,9 @@ struct Drawing {
     if (script.empty()) return "";
     draw_gnuplot(gnuplot, work, name, script);
     file = "plots/" + name + ".svg";
+    if (!complete_svg(work + "/" + file)) {
+      throw InputError("cannot write " + out + "/" + file + ": gnuplot's output ends early (a full disk?)");
+    }
     files.push_back(file);
     return inline_svg(work + "/" + file);
   }
@@ -105,6 +117,9 @@ struct Drawing {
     if (code != 0 || fs::file_size(work + "/" + file, ec) == 0) {
       const std::string message = last_line(log);
       throw InputError("dot failed on " + file + (message.empty() ? "" : ": " + message));
+    }
+    if (!complete_svg(work + "/" + file)) {
+      throw InputError("cannot write " + out + "/" + file + ": dot's output ends early (a full disk?)");
     }
     fs::remove(gv);
     fs::remove(log);
@@ -451,6 +466,7 @@ ReportFiles write_report(const Results& results, const std::string& out_dir, con
     throw InputError("cannot write in " + out_dir + ": " + std::strerror(err));
   }
   drawing.work = work;
+  drawing.out = out_dir;
   ReportFiles result;
   try {
     fs::create_directories(work + "/plots");
@@ -501,6 +517,15 @@ ReportFiles write_report(const Results& results, const std::string& out_dir, con
     remove_quietly(work);
     if (!created.empty()) remove_quietly(created.string());
     throw InputError(std::string("cannot write the report: ") + e.what());
+  } catch (const WriteError& e) {
+    remove_quietly(work);
+    if (!created.empty()) remove_quietly(created.string());
+    // The report's own files are named where they were to go (the work folder is gone).
+    const std::string prefix = work + "/", rel = e.path().substr(std::min(e.path().size(), prefix.size()));
+    const bool own = e.path().rfind(prefix, 0) == 0 &&
+                     (rel == "report.md" || rel == "index.html" || rel.rfind("plots/", 0) == 0);
+    if (own) throw WriteError(out_dir + "/" + rel, e.step(), e.error_number());
+    throw;
   } catch (...) {
     remove_quietly(work);
     if (!created.empty()) remove_quietly(created.string());

@@ -3,6 +3,7 @@
 #include <torch/version.h>
 #include <mujoco/mujoco.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -135,6 +136,7 @@ CellOutcome run_cell_unguarded(const StudySpec& spec, const std::vector<Cell>& c
   if (ec) {
     out.state = CellState::failed;
     out.error = "cannot create " + folder + ": " + ec.message();
+    out.disk_full = ec.value() == ENOSPC || ec.value() == EDQUOT;
     return out;
   }
   // Another process may be probing the lock this instant (status, a scheduler's refresh): a
@@ -215,6 +217,10 @@ CellOutcome run_cell_unguarded(const StudySpec& spec, const std::vector<Cell>& c
     }
   } catch (const Interrupted&) {
     out.state = CellState::pending;  // checkpointed: the next run resumes it
+  } catch (const WriteError& e) {
+    out.state = CellState::failed;
+    out.error = one_line(e.what());
+    out.disk_full = e.disk_full();
   } catch (const std::exception& e) {
     out.state = CellState::failed;
     out.error = one_line(e.what());
@@ -224,8 +230,10 @@ CellOutcome run_cell_unguarded(const StudySpec& spec, const std::vector<Cell>& c
     write_cell_record(dir, cell, out.state, out.error, before.wall_seconds + out.seconds, behavioural,
                       attempts);
   } catch (const std::exception& e) {
+    if (out.state != CellState::failed) out.error = one_line(e.what());
     out.state = CellState::failed;
-    out.error = one_line(e.what());
+    const auto* write_error = dynamic_cast<const WriteError*>(&e);
+    out.disk_full = out.disk_full || (write_error != nullptr && write_error->disk_full());
   }
   return out;
 }
@@ -237,7 +245,8 @@ CellOutcome run_cell(const StudySpec& spec, const std::vector<Cell>& cells, cons
   try {
     return run_cell_unguarded(spec, cells, cell, dir);
   } catch (const std::exception& e) {  // the folder, its lock or cell.json cannot be written
-    return CellOutcome{CellState::failed, one_line(e.what()), 0};
+    const auto* write_error = dynamic_cast<const WriteError*>(&e);
+    return CellOutcome{CellState::failed, one_line(e.what()), 0, write_error != nullptr && write_error->disk_full()};
   }
 }
 

@@ -15,6 +15,7 @@ struct CellOutcome {
                                       ///< it; pending: interrupted (Ctrl-C, SIGTERM), checkpointed
   std::string error;                  ///< failed: one line saying why
   double seconds = 0;                 ///< this attempt
+  bool disk_full = false;             ///< failed because a write found the disk full
 };
 
 /// Runs `cell` (whose dependencies must be done) into DIR/cells/<cell>/, holding the cell's lock

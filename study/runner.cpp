@@ -44,7 +44,8 @@ using Clock = std::chrono::steady_clock;
 enum Tag : int { kReady = 1, kAssign = 2, kStop = 3, kDone = 4 };
 
 nlohmann::json outcome_json(int id, const CellOutcome& o) {
-  return {{"cell", id}, {"state", to_string(o.state)}, {"error", o.error}, {"seconds", o.seconds}};
+  return {{"cell", id}, {"state", to_string(o.state)}, {"error", o.error}, {"seconds", o.seconds},
+          {"disk_full", o.disk_full}};
 }
 
 CellOutcome outcome_from_json(const nlohmann::json& j) {
@@ -54,6 +55,7 @@ CellOutcome outcome_from_json(const nlohmann::json& j) {
           : s == "running" ? CellState::running : s == "pending" ? CellState::pending : CellState::failed;
   o.error = j.at("error").get<std::string>();
   o.seconds = j.at("seconds").get<double>();
+  o.disk_full = j.value("disk_full", false);
   return o;
 }
 
@@ -120,6 +122,7 @@ class Schedule {
     if (o.state == CellState::failed) {
       failed_now_.insert(id);
       errors_[id] = o.error;
+      if (o.disk_full && disk_full_cell_ < 0) disk_full_cell_ = id;
     }
     // Only completed cells scale the estimates: a diverged run ends early, in less time than
     // its estimate.
@@ -136,6 +139,8 @@ class Schedule {
   const std::vector<Cell>& cells() const { return cells_; }
   const std::set<int>& here() const { return here_; }
   const std::map<int, std::string>& errors() const { return errors_; }
+  /// The first cell that failed on a full disk in this run, or -1.
+  int disk_full_cell() const { return disk_full_cell_; }
 
   int count(CellState s) const {
     int n = 0;
@@ -162,6 +167,7 @@ class Schedule {
   std::set<int> here_;
   std::set<int> failed_now_;
   std::map<int, std::string> errors_;
+  int disk_full_cell_ = -1;
   double done_seconds_ = 0, done_estimate_ = 0;
 };
 
@@ -415,6 +421,11 @@ int run_one_cell(const StudySpec& spec, const std::vector<Cell>& cells, const Ru
     std::cerr << "bcq: cell " << cell->name() << " is running in another process; try later\n";
     return kNotReady;
   }
+  if (o.state == CellState::failed && o.disk_full) {  // a failed write: exit 2 (docs/limits.md)
+    std::cerr << "bcq: error: cell " << cell->name() << " failed on a full disk: " << o.error
+              << "; free space and rerun the same command\n";
+    return 2;
+  }
   if (o.state == CellState::failed) {
     std::cerr << "bcq: cell " << cell->name() << " failed: " << o.error << "\n";
     return 1;
@@ -488,8 +499,9 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
       if (auto* processes = dynamic_cast<ProcessWorkers*>(&local)) processes->interrupt();
     }
     if (stopping && schedule.here().empty()) break;
-    // Hand out ready cells: worker ranks first (rank 0's threads share its cores with MPI).
-    for (; !stopping;) {
+    // Hand out ready cells: worker ranks first (rank 0's threads share its cores with MPI). On a
+    // full disk none: each would fail the same way (docs/study.md).
+    for (; !stopping && schedule.disk_full_cell() < 0;) {
       const bool rank_free = !idle_ranks.empty();
       const bool local_free = static_cast<int>(local.running()) < local_slots;
       if (!rank_free && !local_free) break;
@@ -506,6 +518,7 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
       }
     }
     const bool busy = !schedule.here().empty();
+    if (!busy && schedule.disk_full_cell() >= 0) break;
     if (!busy && schedule.next_ready() < 0) {
       if (!schedule.waiting_on_others()) break;
     }
@@ -576,6 +589,18 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
   if (!schedule.errors().empty()) std::cout << ", " << schedule.errors().size() << " failed";
   if (pending > 0) std::cout << ", " << pending << " not run";
   std::cout << " (" << format_duration(elapsed()) << "); results in " << opt.out_dir << "/summary.csv\n";
+  if (const int id = schedule.disk_full_cell(); id >= 0) {
+    // A failed write: exit 2 and one line (docs/limits.md); the other failures are in the folder.
+    const std::size_t others = schedule.errors().size() - 1;
+    std::cerr << "bcq: error: cell " << schedule.cell(id).name() << " failed on a full disk: "
+              << schedule.errors().at(id) << "; no further cell was started";
+    if (others > 0) {
+      std::cerr << " (" << others << " other cell" << (others == 1 ? "" : "s")
+                << " failed too: bcq study status --out " << opt.out_dir << ")";
+    }
+    std::cerr << "; free space and rerun the same command\n";
+    return 2;
+  }
   for (const auto& [id, error] : schedule.errors()) {
     std::cerr << "bcq: cell " << schedule.cell(id).name() << " failed: " << error << "\n";
   }

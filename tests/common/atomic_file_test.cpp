@@ -33,8 +33,7 @@ TEST(AtomicFile, AWriterThatThrowsLeavesTheOldFileAndNoTemporary) {
   EXPECT_EQ(test::read_file(dir.file("out.txt")), "old");
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"out.txt"});
   // The temporary file was in the target's folder (so that the rename stays on one file
-  // system) and named after the target with no further extension (LibTorch names its zip
-  // archives after the file name minus the last extension).
+  // system) and named after the target with no further extension.
   EXPECT_EQ(tmp_seen.rfind(dir.file("out.txt.tmp"), 0), 0u) << tmp_seen;
   EXPECT_EQ(tmp_seen.find('.', dir.file("out.txt.tmp").size()), std::string::npos) << tmp_seen;
 }

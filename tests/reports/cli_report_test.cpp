@@ -2,8 +2,11 @@
 // exit code 2, one stderr line naming the file, and no report folder left behind.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "tests/test_util.hpp"
 
@@ -119,6 +122,39 @@ TEST(CliReport, FailingGnuplotLeavesNothing) {
   EXPECT_NE(r.err.find("gnuplot failed on plots/hopper-h-return.svg: line 7: all out of ink"), std::string::npos) << r.err;
   EXPECT_EQ(lines(r.err), 1u) << r.err;
   EXPECT_FALSE(fs::exists(t.file("new")));
+}
+
+// A full disk (tests/test_util.hpp, run_bcq_on_full_disk: files limited to a size) mid-report:
+// at index.html (the largest file, holding both plots), or earlier, at a plot, which gnuplot
+// writes cut short and still exits 0. Exit 2 and one line naming the report's file; an earlier
+// report in the same folder keeps its bytes, a new folder is not left, nor the work folder.
+TEST(CliReport, AFullDiskLeavesTheEarlierReportAndNoTemporaryFolder) {
+  TempDir t;
+  make_run(t.file("runs/a"), "1000,300,12,400,250,2\n2000,350,10,9000,260,4\n");
+  const std::vector<std::string> report = {"report", "--runs", t.file("runs"), "-o", t.file("rep")};
+  ASSERT_EQ(run_bcq(report, t.path()).exit_code, 0);
+  const std::vector<std::string> files = {"index.html", "report.md", "plots/hopper-h-return.svg",
+                                          "plots/hopper-h-value.svg"};
+  std::vector<std::string> before;
+  for (const auto& f : files) before.push_back(bcq::test::read_file(t.file("rep/" + f)));
+  // The plots are ~25 KB each, report.md 2 KB, index.html ~50 KB.
+  ASSERT_LT(before[2].size(), 40000u);
+  ASSERT_GT(before[0].size(), 40000u);
+  struct Case {
+    std::uint64_t limit;
+    std::string file;
+  };
+  for (const Case& c : {Case{40000, "index.html"}, Case{15000, "plots/hopper-h-return.svg"}}) {
+    SCOPED_TRACE(c.file);
+    bcq::test::expect_refused(bcq::test::run_bcq_on_full_disk(report, c.limit), {"cannot write " + t.file("rep/" + c.file)});
+    for (size_t i = 0; i < files.size(); ++i) EXPECT_EQ(bcq::test::read_file(t.file("rep/" + files[i])), before[i]) << files[i];
+    size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(t.file("rep"))) entries += e.path().filename() != "plots";
+    EXPECT_EQ(entries, 2u) << "index.html and report.md only: no .bcq-report.* work folder";
+    const auto fresh = bcq::test::run_bcq_on_full_disk({"report", "--runs", t.file("runs"), "-o", t.file("new/rep")}, c.limit);
+    bcq::test::expect_refused(fresh, {"cannot write " + t.file("new/rep/" + c.file)});
+    EXPECT_FALSE(fs::exists(t.file("new")));
+  }
 }
 
 }  // namespace
