@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
+#include "common/zip_archive.hpp"
 
 namespace bcq::continuous {
 
@@ -115,9 +116,12 @@ void save_checkpoint(const std::string& path, const std::function<void(OutputArc
 
 void load_checkpoint(const std::string& path, const std::function<void(InputArchive&)>& read) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": no checkpoint to resume from");
+  // Checked whole first (every entry's CRC-32): LibTorch does not, and a damaged checkpoint
+  // would resume with wrong parameters (common/zip_archive.hpp).
+  std::istringstream bytes(read_checked_zip_archive(path));
   InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(bytes);
     read(archive);
   } catch (const c10::Error& e) {
     throw InputError(path + ": unreadable checkpoint (" + e.what_without_backtrace() + ")");

@@ -7,10 +7,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/zip_archive.hpp"
 #include "continuous/envs/episode.hpp"
 #include "continuous/run_support.hpp"
 #include "continuous/training.hpp"
@@ -60,10 +62,15 @@ EvalResult evaluate_policy_file(const EvalOptions& opt) {
   configure_torch(opt.threads);
   auto env = envs::make_env(opt.env);
   torch::jit::Module policy;
-  try {
-    policy = torch::jit::load(opt.policy_path);
-  } catch (const c10::Error& e) {
-    throw InputError(opt.policy_path + ": not a TorchScript policy (" + e.what_without_backtrace() + ")");
+  {
+    // Checked whole first: LibTorch does not check the archive's CRC-32s, and a policy with a
+    // flipped byte in a weight would load and act differently (common/zip_archive.hpp).
+    std::istringstream bytes(read_checked_zip_archive(opt.policy_path));
+    try {
+      policy = torch::jit::load(bytes);
+    } catch (const c10::Error& e) {
+      throw InputError(opt.policy_path + ": not a TorchScript policy (" + e.what_without_backtrace() + ")");
+    }
   }
   // A training checkpoint is a TorchScript archive too, of tensors only.
   if (!policy.find_method("forward")) {

@@ -14,6 +14,8 @@ PACKAGES=(
   # continuous/ (LibTorch needs OpenBLAS, else it links the reference BLAS and is ~24x slower;
   # Debian's MuJoCo CMake config needs qhull's headers)
   libtorch-dev libopenblas0-openmp libmujoco-dev libqhull-dev libhdf5-dev
+  # zlib: the CRC-32 check of LibTorch's zip archives (policy.pt, checkpoint.pt) before loading
+  zlib1g-dev
   # the same torch 1.13 from Python: tests that policy.pt loads with torch.jit.load, and the
   # reference PyTorch BCQ that bench/reference_bcq.py times beside bench_bcq
   python3-torch

@@ -1,6 +1,9 @@
-// `bcq train` and `bcq collect` on a full disk, through the command line (docs/limits.md): exit
-// code 2, one stderr line naming the file that could not be written, no temporary file left,
-// inputs and an earlier checkpoint untouched, and the run resumable once there is space. The
+// `bcq train` and `bcq collect` on a full disk, and `bcq eval` / `train --resume` on a damaged
+// LibTorch archive, through the command line (docs/limits.md).
+//
+// A full disk: exit code 2, one stderr line naming the file that could not be written, no
+// temporary file left, inputs and an earlier checkpoint untouched, and the run resumable once
+// there is space. The
 // disk fills mid-run: after the run folder's small files (config.json, eval.csv, a checkpoint's
 // buffer) were written, at the first write larger than the limit (tests/test_util.hpp,
 // run_bcq_on_full_disk). Before the fix LibTorch's file writer aborted the program with a
@@ -41,8 +44,8 @@ bool has_temporary(const std::string& dir) {
   return false;
 }
 
-// One small InvertedPendulum buffer for the file (1200 transitions, ~55 KB).
-class ContinuousFullDisk : public ::testing::Test {
+// One small InvertedPendulum buffer per test suite (1200 transitions, ~55 KB).
+class SmallBuffer : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
@@ -66,7 +69,10 @@ class ContinuousFullDisk : public ::testing::Test {
   }
   static TempDir* dir_;
 };
-TempDir* ContinuousFullDisk::dir_ = nullptr;
+TempDir* SmallBuffer::dir_ = nullptr;
+
+class ContinuousFullDisk : public SmallBuffer {};
+class DamagedArchive : public SmallBuffer {};
 
 // BCQ's checkpoint is ~20 MB: with files limited to 1 MiB, config.json, eval.csv and status.json
 // are written, then the first checkpoint (iteration 10) fails. The run folder this run created
@@ -157,6 +163,61 @@ TEST_F(ContinuousFullDisk, CollectKeepsItsLastCheckpointAndResumes) {
   ASSERT_EQ(done.exit_code, 0) << done.err;
   EXPECT_NE(done.out.find("collected 1200 transitions"), std::string::npos) << done.out;
   EXPECT_FALSE(fs::exists(out + ".checkpoint"));
+}
+
+// No zip header (local or central) within 4 KB of `at`.
+bool far_from_zip_headers(const std::string& bytes, std::size_t at) {
+  const std::string around = bytes.substr(at - 4096, 8192);
+  return around.find(std::string("PK\x03\x04", 4)) == std::string::npos &&
+         around.find(std::string("PK\x01\x02", 4)) == std::string::npos;
+}
+
+// A policy.pt with one byte flipped in the middle of a stored tensor loaded and acted
+// differently: LibTorch 1.13 does not check the CRC-32 of the archive's entries. bcq checks them
+// before loading (common/zip_archive.hpp): exit 2 and one line naming the file; an intact copy
+// still runs. The same for a damaged checkpoint.pt on --resume.
+TEST_F(DamagedArchive, AFlippedByteInAPolicyOrCheckpointIsRefused) {
+  TempDir t;
+  const std::string run = t.file("run");
+  CliResult r = run_bcq(train("bc", "10", run), t.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string policy = read_file(run + "/policy.pt");
+  // bc's policy is ~494 KB, 480 KB of it the 400 x 300 weight matrix of its actor, stored
+  // uncompressed: the middle of the file lies inside it, far from any zip header.
+  const std::size_t middle = policy.size() / 2;
+  ASSERT_GT(policy.size(), 400000u);
+  ASSERT_TRUE(far_from_zip_headers(policy, middle)) << "the middle of policy.pt is inside a tensor";
+  std::string damaged = policy;
+  damaged[middle] = static_cast<char>(damaged[middle] ^ 0x40);
+  bcq::test::write_file(t.file("damaged.pt"), damaged);
+  bcq::test::write_file(t.file("intact.pt"), policy);
+  const std::vector<std::string> eval = {"eval", "--env", "inverted-pendulum", "--episodes", "2", "--seed", "3",
+                                         "--policy"};
+  auto eval_of = [&](const std::string& file) {
+    auto a = eval;
+    a.push_back(file);
+    return run_bcq(a, t.path());
+  };
+  r = eval_of(t.file("damaged.pt"));
+  expect_refused(r, {t.file("damaged.pt") + ": damaged file: entry '", "' fails its CRC-32 check"});
+  EXPECT_EQ(read_file(t.file("damaged.pt")), damaged) << "the input is untouched";
+  const CliResult original = eval_of(run + "/policy.pt"), copy = eval_of(t.file("intact.pt"));
+  ASSERT_EQ(original.exit_code, 0) << original.err;
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(copy.out, original.out);
+  // A cut policy.pt is no zip archive at all.
+  bcq::test::write_file(t.file("cut.pt"), policy.substr(0, policy.size() - 100));
+  expect_refused(eval_of(t.file("cut.pt")), {t.file("cut.pt") + ": not a zip archive"});
+
+  std::string checkpoint = read_file(run + "/checkpoint.pt");
+  ASSERT_TRUE(far_from_zip_headers(checkpoint, checkpoint.size() / 2));
+  checkpoint[checkpoint.size() / 2] = static_cast<char>(checkpoint[checkpoint.size() / 2] ^ 0x01);
+  bcq::test::write_file(run + "/checkpoint.pt", checkpoint);
+  auto resume = train("bc", "20", run);
+  resume.push_back("--resume");
+  r = run_bcq(resume, t.path());
+  expect_refused(r, {run + "/checkpoint.pt: damaged file: entry '", "' fails its CRC-32 check"});
+  EXPECT_EQ(read_file(run + "/checkpoint.pt"), checkpoint);
 }
 
 }  // namespace
