@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,7 +58,10 @@ inline bool parse_eval_number(const std::string& field, double& value) {
 /// Parses eval.csv content; `where` names the file in errors. Throws InputError naming the
 /// line: a wrong header or field count, a field that is not a number, a non-finite return
 /// (only the estimate may be NaN or infinite), a negative std, iterations not increasing.
-inline std::vector<EvalRow> parse_eval_csv(const std::string& content, const std::string& where) {
+/// `progress`, if given, is called with the bytes read so far every 65,536 rows (`bcq report`'s
+/// progress line; it may throw to stop).
+inline std::vector<EvalRow> parse_eval_csv(const std::string& content, const std::string& where,
+                                           const std::function<void(std::size_t)>& progress = {}) {
   static const char* columns[] = {"iteration", "mean_return", "std_return",
                                   "q_estimate", "true_discounted_return", "wall_seconds"};
   std::vector<EvalRow> rows;
@@ -74,6 +78,10 @@ inline std::vector<EvalRow> parse_eval_csv(const std::string& content, const std
   }
   while (std::getline(in, line)) {
     ++line_no;
+    if (progress && line_no % 65536 == 0) {
+      const auto at = in.tellg();  // -1 at the end of a last line without a newline
+      progress(at < 0 ? content.size() : static_cast<std::size_t>(at));
+    }
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     const std::string at = where + ":" + std::to_string(line_no);

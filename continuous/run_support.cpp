@@ -1,8 +1,6 @@
 #include "continuous/run_support.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <iostream>
 
 #include "common/error.hpp"
 
@@ -64,40 +62,6 @@ std::vector<double> behavioural_action(Agent& actor, const std::vector<double>& 
     for (auto& a : action) a = std::clamp(a + noise(rng), -shape.max_action, shape.max_action);
   }
   return action;
-}
-
-std::string format_duration(double seconds) {
-  char text[32];
-  if (!(seconds >= 0) || seconds > 1e7) return "?";
-  const auto s = static_cast<int64_t>(seconds);
-  if (seconds < 60) {
-    std::snprintf(text, sizeof text, "%.0f s", seconds);
-  } else if (s < 3600) {
-    std::snprintf(text, sizeof text, "%lld min %02lld s", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(text, sizeof text, "%lld h %02lld min", static_cast<long long>(s / 3600),
-                  static_cast<long long>((s % 3600) / 60));
-  }
-  return text;
-}
-
-std::string eta(int64_t done, int64_t total, double elapsed) {
-  if (done <= 0) return "?";
-  return format_duration(elapsed * static_cast<double>(total - done) / static_cast<double>(done));
-}
-
-void ProgressLine::show(const std::string& text) {
-  if (!on_) return;
-  // "\r" returns to the line's start; "\033[K" erases the rest of a longer earlier line
-  // (progress is shown on terminals only).
-  std::cerr << "\r" << text << "\033[K" << std::flush;
-  shown_ = true;
-}
-
-void ProgressLine::finish() {
-  if (on_ && shown_) std::cerr << "\n";
-  shown_ = false;
 }
 
 }  // namespace bcq::continuous

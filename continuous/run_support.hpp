@@ -1,6 +1,6 @@
 // Internal: what `bcq train`, `bcq collect` and `bcq eval` share: the device and problem
 // shape of a run, conversions between environment vectors and tensors, the behavioural
-// agent's action with exploration noise, and progress lines.
+// agent's action with exploration noise, and progress lines (common/progress.hpp).
 #pragma once
 
 #include <torch/torch.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/progress.hpp"
 #include "continuous/agent.hpp"
 #include "continuous/envs/env.hpp"
 
@@ -43,25 +44,10 @@ std::vector<double> behavioural_action(Agent& actor, const std::vector<double>& 
                                        double random_probability, const ProblemShape& shape,
                                        std::mt19937_64& rng, at::Generator& gen);
 
-/// "12.3 s" / "4 min 05 s" / "2 h 07 min"; "?" when unknown.
-std::string format_duration(double seconds);
-/// Estimated time left after `done` of `total` units in `elapsed` seconds (this process only).
-std::string eta(int64_t done, int64_t total, double elapsed);
-
-/// A progress line on stderr that rewrites itself in place: each show() returns to the start
-/// of the line and clears what a longer previous line left there.
-class ProgressLine {
- public:
-  explicit ProgressLine(bool on) : on_(on) {}
-  void show(const std::string& text);
-  /// Ends the line (a newline) if anything was shown.
-  void finish();
-  bool on() const { return on_; }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
+// The progress line and its words (common/progress.hpp, shared with `bcq report`).
+using bcq::eta;
+using bcq::format_duration;
+using bcq::ProgressLine;
 
 using Clock = std::chrono::steady_clock;
 

@@ -51,9 +51,16 @@ std::string display_name(const std::string& root_arg, const fs::path& root, cons
   return (fs::path(root_arg) / rel).lexically_normal().string();
 }
 
+// The size of `file` in bytes, 0 if it is not a regular file.
+std::uint64_t size_of(const fs::path& file) {
+  std::error_code ec;
+  const auto n = fs::is_regular_file(file, ec) ? fs::file_size(file, ec) : 0;
+  return ec ? 0 : static_cast<std::uint64_t>(n);
+}
+
 }  // namespace
 
-Results discover(const std::vector<std::string>& roots) {
+Results discover(const std::vector<std::string>& roots, const ProgressHook& progress) {
   Results results;
   struct Found {
     std::string path, name, root;
@@ -114,7 +121,20 @@ Results discover(const std::vector<std::string>& roots) {
     list->erase(std::unique(list->begin(), list->end(), [](const Found& a, const Found& b) { return a.path == b.path; }),
                 list->end());
   }
+  // The reading stage is measured in the bytes of the eval.csv files (single runs and the
+  // studies' cells), the inputs that grow large.
+  ReadProgress reading{progress, 0, 0};
+  for (const auto& f : run_dirs) reading.total += size_of(fs::path(f.path) / "eval.csv");
+  for (const auto& f : study_dirs) {
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(fs::path(f.path) / "cells", ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+      reading.total += size_of(it->path() / "eval.csv");
+    }
+  }
+  reading.show(0);
   for (const auto& f : verify_files) {
+    stop_if_interrupted();
     try {
       std::vector<CounterexampleProblem> problems;
       results.verifications.push_back(load_verify(f.path, f.name, problems));
@@ -126,13 +146,14 @@ Results discover(const std::vector<std::string>& roots) {
   for (const auto& f : study_dirs) {
     try {
       std::vector<CellProblem> problems;
-      results.studies.push_back(load_study(f.path, f.name, problems));
+      results.studies.push_back(load_study(f.path, f.name, problems, &reading));
       for (const auto& p : problems) results.not_included.push_back({p.file, p.reason});
     } catch (const InputError& e) {
       results.not_included.push_back({f.name, e.what()});
     }
   }
   for (const auto& f : tabular_dirs) {
+    stop_if_interrupted();
     try {
       results.tabular.push_back(load_tabular(f.path, f.name));
     } catch (const InputError& e) {
@@ -145,7 +166,7 @@ Results discover(const std::vector<std::string>& roots) {
     if (name.empty() || name == ".") name = fs::absolute(f.root).lexically_normal().filename().string();
     if (name.empty()) name = fs::absolute(f.root).lexically_normal().parent_path().filename().string();
     try {
-      results.runs.push_back(load_run(f.path, name));
+      results.runs.push_back(load_run(f.path, name, &reading));
     } catch (const InputError& e) {
       results.not_included.push_back({f.name, e.what()});
     }

@@ -35,7 +35,9 @@ struct Results {
 /// Searches each root (a folder, or a bcq-verify/1 file). A study's or a tabular study's
 /// folder is read as a whole (its cells are not also single runs). Results are named by their
 /// path as given (root joined with the path below it); single runs, as before, by their path
-/// relative to their root. Throws InputError when a root does not exist.
-Results discover(const std::vector<std::string>& roots);
+/// relative to their root. Throws InputError when a root does not exist. `progress` hears of
+/// the reading stage (the eval.csv files, in bytes); SIGINT or SIGTERM stops it
+/// (bcq::Interrupted, once the command line installed its handlers).
+Results discover(const std::vector<std::string>& roots, const ProgressHook& progress = {});
 
 }  // namespace bcq::reports

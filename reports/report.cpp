@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -80,23 +82,50 @@ bool complete_svg(const std::string& path) {
   return end != std::string::npos && end >= 5 && svg.compare(end - 5, 6, "</svg>") == 0;
 }
 
+// For tests of Ctrl-C: BCQ_INTERRUPT_AFTER_STEP=N makes `bcq report` send itself SIGINT once
+// its N-th plot is drawn, as a user would (for `bcq train` and `collect` a step is an iteration
+// or an environment step).
+void interrupt_after_plot_for_tests(std::size_t plot) {
+  static const char* at = std::getenv("BCQ_INTERRUPT_AFTER_STEP");
+  if (at != nullptr && plot == std::strtoull(at, nullptr, 10)) std::raise(SIGINT);
+}
+
 // Everything a section needs to draw: the programs, the work folder (and the report folder,
-// named in messages), the files drawn so far.
+// named in messages), the files drawn so far, and the progress of the drawing stage.
 struct Drawing {
   bool enabled = true;
   std::string gnuplot, dot, work, out;
   PlotNames names;
   std::vector<std::string> files;
+  ProgressHook progress;
+  std::size_t planned = 0, drawn = 0;  // plots (and graphs) to draw, drawn so far
+
+  // Before a plot: Ctrl-C stops here; the progress line says how many are drawn.
+  void begin() {
+    stop_if_interrupted();
+    if (progress) progress("drawing", drawn, std::max(planned, drawn + 1));
+  }
+  void end() { interrupt_after_plot_for_tests(++drawn); }
 
   // Draws a gnuplot script (made for the path plots/<name>.svg in the work folder); returns the
   // SVG to inline, "" when the script is empty or drawing is off.
   template <typename MakeScript>
   std::string plot(const std::string& base, MakeScript make_script, std::string& file) {
     if (!enabled) return "";
+    begin();
     const std::string name = names.take(base);
     const std::string script = make_script(work + "/plots/" + name + ".svg");
-    if (script.empty()) return "";
-    draw_gnuplot(gnuplot, work, name, script);
+    if (script.empty()) {
+      end();
+      return "";
+    }
+    try {
+      draw_gnuplot(gnuplot, work, name, script);
+    } catch (const InputError&) {
+      stop_if_interrupted();  // the terminal's Ctrl-C reached gnuplot too
+      throw;
+    }
+    end();
     file = "plots/" + name + ".svg";
     if (!complete_svg(work + "/" + file)) {
       throw InputError("cannot write " + out + "/" + file + ": gnuplot's output ends early (a full disk?)");
@@ -108,13 +137,16 @@ struct Drawing {
   // Draws a dot graph; returns the SVG to inline.
   std::string graph(const std::string& base, const std::string& source, std::string& file) {
     if (!enabled) return "";
+    begin();
     const std::string name = names.take(base);
     const std::string gv = work + "/" + name + ".gv", log = work + "/" + name + ".log";
     file = "plots/" + name + ".svg";
     write_file_atomic(gv, source);
     const int code = run_program(dot, {"-Tsvg"}, gv, work + "/" + file, log);
+    end();
     std::error_code ec;
     if (code != 0 || fs::file_size(work + "/" + file, ec) == 0) {
+      stop_if_interrupted();  // the terminal's Ctrl-C reached dot too
       const std::string message = last_line(log);
       throw InputError("dot failed on " + file + (message.empty() ? "" : ": " + message));
     }
@@ -406,6 +438,22 @@ void remove_quietly(const std::string& path) {
   fs::remove_all(path, ec);
 }
 
+// The plots and graphs the sections will draw (each calls Drawing::plot or graph once per
+// figure, drawn or not), for the drawing stage's progress.
+std::size_t planned_plots(const Results& results) {
+  std::size_t n = 0;
+  for (const auto& v : results.verifications)
+    for (const auto& s : v.statements) n += s.has_counterexample ? 1 : 0;
+  for (const auto& st : results.studies) n += 2 * batch_scores(st).size();
+  for (const auto& t : results.tabular) {
+    std::set<std::pair<std::string, std::string>> panels;
+    for (const auto& c : t.cells) panels.insert({c.mdp, c.behaviour});
+    n += 4 * panels.size();  // normalised and extrapolation error, stochastic and deterministic
+  }
+  if (!results.runs.empty()) n += 2 * group_runs(results.runs).size();
+  return n;
+}
+
 bool needs_dot(const Results& results) {
   for (const auto& v : results.verifications)
     for (const auto& s : v.statements)
@@ -467,6 +515,8 @@ ReportFiles write_report(const Results& results, const std::string& out_dir, con
   }
   drawing.work = work;
   drawing.out = out_dir;
+  drawing.progress = options.progress;
+  drawing.planned = options.plots ? planned_plots(results) : 0;
   ReportFiles result;
   try {
     fs::create_directories(work + "/plots");
@@ -499,6 +549,8 @@ ReportFiles write_report(const Results& results, const std::string& out_dir, con
     }
     if (!only_runs) provenance_section(doc, results);
 
+    stop_if_interrupted();
+    if (options.progress) options.progress("writing", 0, 0);
     const std::string md = "# " + md_escape(options.title) + "\n\n" + doc.md;
     const std::string html = html_page(options.title, "<h1>" + html_escape(options.title) + "</h1>\n" + doc.html);
     write_file_atomic(work + "/report.md", md);

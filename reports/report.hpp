@@ -21,6 +21,7 @@ struct ReportOptions {
   bool plots = true;                 ///< draw the SVG plots and graphs (needs gnuplot and dot)
   std::string gnuplot = "gnuplot";   ///< the gnuplot program (looked up on PATH)
   std::string dot = "dot";           ///< Graphviz dot, for counterexample graphs
+  ProgressHook progress;             ///< hears of the drawing and writing stages (may be empty)
 };
 
 /// The files a report consists of, relative to its folder.
@@ -31,7 +32,9 @@ struct ReportFiles {
 /// Writes `out_dir`/report.md, index.html and plots/*.svg. Every file is written in a
 /// temporary folder and moved into place at the end; on failure nothing is left (and folders
 /// this call created are removed). Throws bcq::InputError: nothing to report, gnuplot or dot
-/// missing or failing, an unwritable folder. The same inputs give the same bytes.
+/// missing or failing, an unwritable folder; bcq::Interrupted on SIGINT or SIGTERM (polled
+/// before each plot and before writing), with the same cleanup. The same inputs give the same
+/// bytes.
 ReportFiles write_report(const Results& results, const std::string& out_dir, const ReportOptions& options);
 
 /// The report of single run folders only.

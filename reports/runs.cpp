@@ -53,7 +53,7 @@ std::string describe_batch(const std::string& buffer, const nlohmann::json& attr
 // file over 1 GiB is refused by name before a byte is read, never read without end.
 std::string read_text_file(const std::string& path) { return read_input_file(path); }
 
-RunRecord load_run(const std::string& dir, const std::string& name) {
+RunRecord load_run(const std::string& dir, const std::string& name, ReadProgress* progress) {
   RunRecord run;
   run.dir = dir;
   run.name = name;
@@ -90,7 +90,14 @@ RunRecord load_run(const std::string& dir, const std::string& name) {
   const std::string eval_path = dir + "/eval.csv";
   if (exists(eval_path)) {
     text = read_text_file(eval_path);
-    run.evals = bcq::parse_eval_csv(text, eval_path);
+    if (progress) {
+      const std::uint64_t before = progress->done;
+      run.evals = bcq::parse_eval_csv(text, eval_path, [&](std::size_t bytes) { progress->show(before + bytes); });
+      progress->done = before + text.size();
+      progress->show(progress->done);
+    } else {
+      run.evals = bcq::parse_eval_csv(text, eval_path);
+    }
   }
   return run;
 }

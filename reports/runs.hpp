@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/eval_csv.hpp"
+#include "reports/progress.hpp"
 
 namespace bcq::reports {
 
@@ -34,8 +35,10 @@ struct RunRecord {
 };
 
 /// Reads one run folder. Throws bcq::InputError naming the file and line (malformed
-/// config.json or eval.csv, a non-finite return, iterations not increasing, ...).
-RunRecord load_run(const std::string& dir, const std::string& name);
+/// config.json or eval.csv, a non-finite return, iterations not increasing, ...). With
+/// `progress`, its eval.csv counts towards the reading stage (and Ctrl-C is polled as it is
+/// read: bcq::Interrupted).
+RunRecord load_run(const std::string& dir, const std::string& name, ReadProgress* progress = nullptr);
 
 /// The run folders at or under `root` (a folder holding config.json is a run), sorted by
 /// path. Throws InputError when `root` is missing or holds no run.

@@ -42,7 +42,8 @@ T whole(const nlohmann::json& j, const char* key, const std::string& where) {
 
 }  // namespace
 
-StudyResult load_study(const std::string& dir, const std::string& name, std::vector<CellProblem>& problems) {
+StudyResult load_study(const std::string& dir, const std::string& name, std::vector<CellProblem>& problems,
+                       ReadProgress* progress) {
   StudyResult st;
   st.name = name;
   st.dir = dir;
@@ -132,7 +133,7 @@ StudyResult load_study(const std::string& dir, const std::string& name, std::vec
     std::error_code ec;
     if (!fs::exists(folder + "/config.json", ec)) continue;  // pending: nothing written yet
     try {
-      RunRecord run = load_run(folder, cell.name);
+      RunRecord run = load_run(folder, cell.name, progress);
       st.runs.push_back(std::move(run));
       st.run_cell.push_back(i);
     } catch (const InputError& e) {

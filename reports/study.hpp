@@ -62,7 +62,8 @@ struct CellProblem {
 
 /// Reads the study folder `dir` (named `name`). Throws InputError naming the file, line or
 /// field when study.json or summary.csv is malformed; a training cell whose run folder cannot
-/// be read goes to `problems`.
-StudyResult load_study(const std::string& dir, const std::string& name, std::vector<CellProblem>& problems);
+/// be read goes to `problems`. `progress`: as load_run's.
+StudyResult load_study(const std::string& dir, const std::string& name, std::vector<CellProblem>& problems,
+                       ReadProgress* progress = nullptr);
 
 }  // namespace bcq::reports

@@ -2,9 +2,18 @@
 // exit code 2, one stderr line naming the file, and no report folder left behind.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -155,6 +164,102 @@ TEST(CliReport, AFullDiskLeavesTheEarlierReportAndNoTemporaryFolder) {
     bcq::test::expect_refused(fresh, {"cannot write " + t.file("new/rep/" + c.file)});
     EXPECT_FALSE(fs::exists(t.file("new")));
   }
+}
+
+// Ctrl-C once the first plot is drawn (BCQ_INTERRUPT_AFTER_STEP=1: the report sends itself
+// SIGINT, as a user would): exit 130 and one line; neither the work folder nor the folders the
+// report created are left, and an earlier report in the same folder keeps its bytes.
+TEST(CliReport, InterruptedWhileDrawingLeavesNothing) {
+  TempDir t;
+  make_run(t.file("runs/a"), "1000,300,12,400,250,2\n2000,350,10,9000,260,4\n");
+  const std::string report = "report --runs " + t.file("runs") + " -o ";
+  std::string out, err;
+  EXPECT_EQ(bcq::test::run_bcq(report + t.file("new/deeper/rep"), &out, &err, "BCQ_INTERRUPT_AFTER_STEP=1"), 130) << err;
+  EXPECT_EQ(err, "bcq: report interrupted by SIGINT; nothing was written\n");
+  EXPECT_FALSE(fs::exists(t.file("new")));
+  ASSERT_EQ(bcq::test::run_bcq(report + t.file("rep"), &out, &err), 0) << err;
+  const std::string before = bcq::test::read_file(t.file("rep/index.html"));
+  EXPECT_EQ(bcq::test::run_bcq(report + t.file("rep"), &out, &err, "BCQ_INTERRUPT_AFTER_STEP=2"), 130) << err;
+  EXPECT_EQ(bcq::test::read_file(t.file("rep/index.html")), before);
+  std::vector<std::string> entries;
+  for (const auto& e : fs::directory_iterator(t.file("rep"))) entries.push_back(e.path().filename().string());
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"index.html", "plots", "report.md"})) << "no .bcq-report.* work folder";
+}
+
+// An eval.csv of 2,000,000 rows (~100 MB, as a 2M-iteration run evaluated every iteration
+// writes): SIGTERM while the report reads it (sent once the process has read the file's bytes,
+// /proc/PID/io) stops it with exit 143 and one line, leaving no report folder.
+TEST(CliReport, SigtermWhileReadingAHugeEvalCsvLeavesNothing) {
+  TempDir t;
+  {
+    fs::create_directories(t.file("runs/a"));
+    make_run(t.file("runs/a"), "");
+    std::ofstream eval(t.file("runs/a/eval.csv"), std::ios::app);
+    for (int i = 1; i <= 2000000; ++i) eval << i << ',' << 300 + i % 97 << ",10.5,400.25,250.125," << i / 100 << '\n';
+  }
+  const std::uint64_t size = fs::file_size(t.file("runs/a/eval.csv"));
+  const std::string err_path = t.file("stderr");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::freopen(err_path.c_str(), "w", stderr);
+    std::freopen("/dev/null", "w", stdout);
+    ::execl(BCQ_BINARY, BCQ_BINARY, "report", "--runs", t.file("runs").c_str(), "-o", t.file("rep").c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // rchar: the bytes the process has read so far.
+  auto bytes_read = [&]() -> std::uint64_t {
+    std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+    std::string key;
+    std::uint64_t value = 0;
+    while (io >> key >> value)
+      if (key == "rchar:") return value;
+    return 0;
+  };
+  bool signalled = false;
+  for (int i = 0; i < 6000 && !signalled; ++i) {  // up to 60 s
+    if (bytes_read() > size) {
+      ::kill(pid, SIGTERM);
+      signalled = true;
+    }
+    int status = 0;
+    if (!signalled && ::waitpid(pid, &status, WNOHANG) == pid) FAIL() << "the report ended before it was signalled";
+    if (!signalled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!signalled) ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(signalled) << "/proc/PID/io never showed the file read";
+  const std::string err = bcq::test::read_file(err_path);
+  ASSERT_TRUE(WIFEXITED(status)) << err;
+  EXPECT_EQ(WEXITSTATUS(status), 143) << err;
+  EXPECT_EQ(err, "bcq: report interrupted by SIGTERM; nothing was written\n");
+  EXPECT_FALSE(fs::exists(t.file("rep")));
+}
+
+// On a terminal (script(1) gives the command one) a progress line shows each stage with an
+// ETA; --quiet, or a stderr that is not a terminal, shows none.
+TEST(CliReport, ProgressOnATerminalOnly) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "script(1) not installed";
+  TempDir t;
+  make_run(t.file("runs/a"), "1000,300,12,400,250,2\n2000,350,10,9000,260,4\n");
+  auto on_terminal = [&](const std::string& extra) {
+    const std::string command = bcq::test::shell_quote(BCQ_BINARY) + " report --runs " + t.file("runs") + " -o " +
+                                t.file("rep") + extra;
+    const std::string shell = "script -qec " + bcq::test::shell_quote(command) + " /dev/null > " + t.file("typescript");
+    EXPECT_EQ(std::system(shell.c_str()), 0);
+    return bcq::test::read_file(t.file("typescript"));
+  };
+  const std::string shown = on_terminal("");
+  EXPECT_NE(shown.find("[report] reading eval.csv files: 100%"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("[report] drawing plots: 1 of 2 done  ETA "), std::string::npos) << shown;
+  EXPECT_NE(shown.find("[report] writing index.html and report.md"), std::string::npos) << shown;
+  EXPECT_EQ(on_terminal(" --quiet").find("[report]"), std::string::npos);
+  const auto piped = run_bcq({"report", "--runs", t.file("runs"), "-o", t.file("rep")}, t.path());
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err, "");
 }
 
 }  // namespace

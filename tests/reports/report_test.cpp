@@ -262,6 +262,36 @@ TEST(ReportCurves, MeanAndSpreadOverSeedsAtSharedIterations) {
   EXPECT_TRUE(bcq::reports::value_curve("bc", {&runs[0]}).iteration.empty());  // no critic
 }
 
+// A long evaluation log (a run evaluated every iteration): the curve goes through 1,000 of the
+// evaluations the runs share, evenly spaced, the first and the last included, each one's numbers
+// those of that iteration; a log in order is walked once (2,000,000 rows: well under a second).
+TEST(ReportCurves, LongLogsAreDrawnThroughAThousandSharedEvaluations) {
+  bcq::reports::RunRecord a, b;
+  a.status = b.status = "completed";
+  for (int64_t i = 1; i <= 200000; ++i) {
+    a.evals.push_back({i, static_cast<double>(i), 1, static_cast<double>(2 * i), 0, 0});
+    if (i % 2 == 0) b.evals.push_back({i, static_cast<double>(i) + 2, 1, static_cast<double>(2 * i), 0, 0});
+  }
+  const auto c = bcq::reports::return_curve("bcq", {&a, &b});
+  ASSERT_EQ(c.iteration.size(), 1000u);
+  EXPECT_EQ(c.iteration.front(), 2);
+  EXPECT_EQ(c.iteration.back(), 200000);
+  for (std::size_t k = 0; k < c.iteration.size(); ++k) {
+    EXPECT_EQ(c.iteration[k] % 2, 0) << k;
+    if (k > 0) {
+      EXPECT_GT(c.iteration[k], c.iteration[k - 1]) << k;
+    }
+    EXPECT_DOUBLE_EQ(c.mean[k], static_cast<double>(c.iteration[k]) + 1) << k;
+  }
+  EXPECT_NEAR(static_cast<double>(c.iteration[500] - c.iteration[499]), 200.0, 2.0);  // even spacing
+  const auto v = bcq::reports::value_curve("bcq", {&a, &b});
+  ASSERT_EQ(v.iteration.size(), 1000u);
+  EXPECT_EQ(v.iteration, c.iteration);
+  // Short logs keep every evaluation.
+  a.evals.resize(999);
+  EXPECT_EQ(bcq::reports::return_curve("bcq", {&a}).iteration.size(), 999u);
+}
+
 TEST(ReportWrite, MarkdownHtmlAndPlots) {
   TempDir t;
   make_runs(t);
