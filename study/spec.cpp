@@ -285,22 +285,28 @@ std::vector<Cell> extend_cells(const StudySpec& prev_spec, const std::vector<Cel
 }
 
 double estimate_seconds(const StudySpec& spec, const Cell& cell) {
-  // Milliseconds per step on one thread (measured on the development VM, Hopper; the other
-  // environments are scaled by their simulation cost, which is small beside the networks).
-  const double ddpg_learn = 3.0;    // one DDPG update + one env step
-  const double act = 0.35;          // one actor forward + one env step
+  // Milliseconds per step on one thread, two cells at a time as `--workers 2` runs them,
+  // measured on the development VM (Hopper; docs/study.md, "Profiles"; the other environments
+  // are scaled by their simulation cost, which is small beside the networks).
+  const double ddpg_learn = 4.5;    // one DDPG update + one env step (the behavioural agent)
+  const double act = 0.15;          // one actor forward + one env step (random steps the same)
   const double eval_step = cell.algo == "bcq" || cell.algo == "vae-bc" ? 1.0 : 0.35;
   const std::map<std::string, double> train_ms = {
-      {"bcq", spec.precision == "bf16" ? 25.0 : 40.0}, {"ddpg", 3.0}, {"bc", 0.8}, {"vae-bc", 3.5}};
+      {"bcq", spec.precision == "bf16" ? 20.0 : 40.0}, {"ddpg", 4.1}, {"bc", 1.15}, {"vae-bc", 11.3}};
   const double env_scale = cell.env == "inverted-pendulum" ? 0.6 : 1.0;
+  // The behavioural DDPG learns after its uniformly random start steps.
+  auto behavioural_ms = [&](int64_t steps) {
+    const int64_t random = std::min(steps, spec.start_steps);
+    return static_cast<double>(random) * act + static_cast<double>(steps - random) * ddpg_learn;
+  };
   double ms = 0;
   if (cell.type == CellType::collect) {
-    if (cell.kind == "final") ms = spec.collection_steps * ddpg_learn;
-    else if (cell.kind == "imitation") ms = spec.expert_steps * ddpg_learn + spec.collection_steps * act;
+    if (cell.kind == "final") ms = behavioural_ms(spec.collection_steps);
+    else if (cell.kind == "imitation") ms = behavioural_ms(spec.expert_steps) + spec.collection_steps * act;
     else ms = spec.imperfect_steps * act;
   } else {
     ms = spec.iterations * train_ms.at(cell.algo);
-    if (cell.kind == "concurrent") ms += spec.iterations * ddpg_learn;
+    if (cell.kind == "concurrent") ms += behavioural_ms(spec.iterations);
     // Evaluations: episodes of up to 1000 steps (Hopper's average is lower early on).
     const double evals = static_cast<double>(spec.iterations) / spec.eval_every;
     ms += evals * spec.eval_episodes * 500 * eval_step;
