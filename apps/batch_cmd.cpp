@@ -51,7 +51,7 @@ struct AnalyzeOptions {
 
 void run_analyze(const AnalyzeOptions& o) {
   check_output_path("--dot", o.dot, {{"--mdp", o.mdp}, {"--batch", o.batch}});
-  o.json.check({{"--mdp", o.mdp}, {"--batch", o.batch}, {"--dot", o.dot}});
+  o.json.check({{"--mdp", o.mdp}, {"--batch", o.batch}}, {{"--dot", o.dot}});
   FiniteMdp mdp = load_mdp(o.mdp);
   Batch batch = load_batch(o.batch);
   BatchAnalysis a = analyze_batch(mdp, batch, o.batch);

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 
@@ -74,10 +75,34 @@ bool JsonOutput::requested() const { return option_ != nullptr && option_->count
 
 bool JsonOutput::replaces_text() const { return requested() && (file_.empty() || file_ == "-"); }
 
-void JsonOutput::check(std::initializer_list<NamedInput> inputs) const {
+namespace {
+// The path as it will be once written: symlinks and ".." resolved as far as the path exists.
+std::string resolved(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
+  return ec ? path : p.lexically_normal().string();
+}
+}  // namespace
+
+void JsonOutput::check(std::initializer_list<NamedInput> inputs, std::initializer_list<NamedInput> other_outputs) const {
   if (!requested() || replaces_text()) return;
   check_output_path("--json", file_, inputs);
+  for (const NamedInput& out : other_outputs) {
+    if (!out.path.empty() && resolved(out.path) == resolved(file_)) {
+      throw InputError("--json " + file_ + " is the same file as " + out.option + " " + out.path +
+                       "; give the two outputs different names");
+    }
+  }
   check_output_folder("--json", file_);
+}
+
+void JsonOutput::check_outside(const std::string& option, const std::string& folder) const {
+  if (!requested() || replaces_text()) return;
+  const std::string inside = resolved(folder) + "/";
+  if (resolved(file_).rfind(inside, 0) == 0) {
+    throw InputError("--json " + file_ + " is inside " + option + " " + folder +
+                     ", whose files this command reads; write it elsewhere");
+  }
 }
 
 void JsonOutput::emit(const std::string& json) const {

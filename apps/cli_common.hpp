@@ -40,9 +40,12 @@ class JsonOutput {
   bool requested() const;
   /// True when the JSON goes to stdout in place of the text (--json without a FILE).
   bool replaces_text() const;
-  /// Refuses, before any work, a FILE that names one of `inputs`, a directory or a device, or
-  /// whose folder is missing or not writable (InputError naming --json).
-  void check(std::initializer_list<NamedInput> inputs) const;
+  /// Refuses, before any work, a FILE that names one of `inputs` or one of the command's
+  /// `other_outputs` (whether or not it exists yet), a directory or a device, or whose folder is
+  /// missing or not writable (InputError naming --json).
+  void check(std::initializer_list<NamedInput> inputs, std::initializer_list<NamedInput> other_outputs = {}) const;
+  /// Refuses a FILE inside `folder` (a study or run folder whose files the command reads).
+  void check_outside(const std::string& option, const std::string& folder) const;
   /// Writes `json` (one document, a newline is added) where --json said; nothing without --json.
   void emit(const std::string& json) const;
 

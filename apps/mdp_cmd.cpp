@@ -31,7 +31,7 @@ struct SolveOptions {
 
 void run_solve(const SolveOptions& o) {
   check_output_path("--policy-out", o.policy_out, {{"MDP", o.mdp_path}});
-  o.json.check({{"MDP", o.mdp_path}, {"--policy-out", o.policy_out}});
+  o.json.check({{"MDP", o.mdp_path}}, {{"--policy-out", o.policy_out}});
   FiniteMdp mdp = load_mdp(o.mdp_path);
   ValueResult r = o.method == "vi" ? value_iteration(mdp, o.tol) : policy_iteration(mdp);
   std::vector<int> greedy = greedy_actions(mdp, r.Q);

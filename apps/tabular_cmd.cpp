@@ -33,7 +33,8 @@ void run_tabular(const TabularOptions& o) {
   // q-learning and bcql ignore --baseline: neither read nor checked against the outputs.
   if (!bcql::is_safe_policy_improvement(request.algorithm)) request.baseline_path.clear();
   bcql::check_request(request);
-  o.json.check({{"--mdp", request.mdp_path}, {"--batch", request.batch_path}, {"--baseline", request.baseline_path}});
+  o.json.check({{"--mdp", request.mdp_path}, {"--batch", request.batch_path}, {"--baseline", request.baseline_path}},
+               {{"--policy-out", o.policy_out}});
   check_output_path("--policy-out", o.policy_out,
                     {{"--mdp", request.mdp_path}, {"--batch", request.batch_path}, {"--baseline", request.baseline_path}});
   const FiniteMdp mdp = load_mdp(request.mdp_path);

@@ -50,7 +50,8 @@ std::optional<uint64_t> run_eval_seed(const std::string& policy_path) {
   std::ifstream in(config_path);
   if (!in) return std::nullopt;
   const auto config = nlohmann::json::parse(in, nullptr, false);
-  if (config.is_discarded() || config.value("format", std::string()) != "bcq-run/1" ||
+  // Not a bcq run's config (or not JSON at all): no default seed, whatever the types inside.
+  if (!config.is_object() || !config.contains("format") || config["format"] != "bcq-run/1" ||
       !config.contains("eval_seed") || !config["eval_seed"].is_number_unsigned()) {
     return std::nullopt;
   }
