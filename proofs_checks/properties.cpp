@@ -25,6 +25,8 @@ constexpr PlantedBugName kPlantedBugNames[] = {
     {PlantedBug::kExistenceUniformWitness, "existence-uniform-witness"},
     {PlantedBug::kDropLastTransition, "drop-last-transition"},
     {PlantedBug::kUnconstrainedBcql, "unconstrained-bcql"},
+    {PlantedBug::kLooseStoppingRule, "loose-stopping-rule"},
+    {PlantedBug::kGreedyOverAllActions, "greedy-over-all-actions"},
     {PlantedBug::kDiscardEverything, "discard-everything"},
 };
 }  // namespace

@@ -22,6 +22,8 @@ enum class PlantedBug {
   kExistenceUniformWitness,    ///< theorem2-existence: the witness is the uniform policy
   kDropLastTransition,         ///< theorem3*: BCQL learns from B without its last transition
   kUnconstrainedBcql,          ///< theorem4*: BCQL maxes over all actions (Eq. 6 turned back into Eq. 2)
+  kLooseStoppingRule,          ///< theorem3: synchronous BCQL stops at a sweep change of 1e-4, not 1e-11
+  kGreedyOverAllActions,       ///< theorem4: BCQL's policy is the argmax over all actions, unseen ones too
   kDiscardEverything,          ///< every statement: every case is discarded (the run must give up)
 };
 

@@ -67,8 +67,12 @@ void exact(const CheckConfig& cfg) {
               "BCQL " + std::to_string(sync.Q(s, a)) + " != Q^{pi*} " + std::to_string(star.Q(s, a)) + " at " +
                   fmt_pair(s, a) + " (" + c.description + ")");
     }
-  // (ii) the values are true values in M.
-  learned_values_are_true(c, pb, bcql::Algorithm::kBcql, sync.Q);
+  // (ii) the values are true values in M. The planted bug extracts the policy with Q-learning's
+  // argmax over all actions (unseen ones hold Q_init): (i) still holds, (ii) does not.
+  learned_values_are_true(c, pb,
+                          cfg.planted(PlantedBug::kGreedyOverAllActions) ? bcql::Algorithm::kQLearning
+                                                                         : bcql::Algorithm::kBcql,
+                          sync.Q);
   // (iii) no batch-constrained policy does better from (s,a) in B or from s in B.
   RC_PRE(is_batch_constrained(mdp, c.batch, c.policy));
   ValueResult other = evaluate_policy(mdp, c.policy, LinearSolver::kSparseLU);

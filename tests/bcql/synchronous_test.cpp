@@ -151,6 +151,23 @@ TEST(Synchronous, OperatorIsOneSweep) {
             1.0);
 }
 
+// A terminal successor is worth 0 whatever the table holds in its row (theory.md: terminal
+// states have value 0): the operator and the Bellman residual never read a terminal row.
+TEST(Synchronous, TerminalSuccessorsAreWorthZeroWhateverTheTableHolds) {
+  const FiniteMdp mdp = testing::stochastic_example();
+  const PreparedBatch prepared = prepare_batch(mdp, testing::stochastic_example_batch());
+  SynchronousOptions opt;
+  opt.algorithm = Algorithm::kBcql;
+  opt.q_init = 0.25;
+  QTable b = run_synchronous(prepared, opt).Q;
+  ASSERT_TRUE(mdp.is_terminal(2));
+  for (int a = 0; a < mdp.num_actions(); ++a) b.at(2, a) = 7.0;  // garbage in the terminal row
+  const QTable next = apply_operator(prepared, Algorithm::kBcql, b, QTable(mdp.num_states(), mdp.num_actions(), 0.25));
+  EXPECT_NEAR(next(1, 0), 2.0, 1e-12);                          // 2 + 0.9 * 0, not 2 + 0.9 * 7
+  EXPECT_NEAR(next(0, 0), 0.75 * (1.0 + 0.9 * 2.0), 1e-12);     // the terminal quarter adds 0
+  EXPECT_LE(bellman_residual(prepared, Algorithm::kBcql, b), 1e-12);
+}
+
 TEST(Synchronous, RejectsBadOptions) {
   const Case c = random_case(3);
   SynchronousOptions opt;

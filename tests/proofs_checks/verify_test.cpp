@@ -243,9 +243,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Planted{"theorem2", "theorem2-ignores-reachability", {"theorem2"}},
                       Planted{"theorem2-existence", "existence-uniform-witness", {"theorem2-existence"}},
                       Planted{"theorem3", "drop-last-transition", {"theorem3", "theorem3-sampled"}},
-                      Planted{"theorem4", "unconstrained-bcql", {"theorem4", "theorem4-sampled"}}),
+                      Planted{"theorem4", "unconstrained-bcql", {"theorem4", "theorem4-sampled"}},
+                      Planted{"theorem3", "loose-stopping-rule", {"theorem3"}},
+                      Planted{"theorem4", "greedy-over-all-actions", {"theorem4"}}),
     [](const ::testing::TestParamInfo<Planted>& info) {
-      std::string n = info.param.theorem;
+      std::string n = std::string(info.param.theorem) + "_" + info.param.bug;
       for (char& ch : n)
         if (ch == '-') ch = '_';
       return n;
@@ -259,7 +261,8 @@ TEST(PlantedBugs, EachExactPropertyFailsUnderItsSeamInRapidCheck) {
       {"theorem1", PlantedBug::kQLearningBatchMax},        {"lemma1", PlantedBug::kLemma1IgnoresReachability},
       {"remark1", PlantedBug::kRemark1WrongValues},        {"theorem2", PlantedBug::kTheorem2IgnoresReachability},
       {"theorem2-existence", PlantedBug::kExistenceUniformWitness}, {"theorem3", PlantedBug::kDropLastTransition},
-      {"theorem4", PlantedBug::kUnconstrainedBcql}};
+      {"theorem4", PlantedBug::kUnconstrainedBcql},        {"theorem3", PlantedBug::kLooseStoppingRule},
+      {"theorem4", PlantedBug::kGreedyOverAllActions}};
   for (const auto& [name, bug] : pairs) {
     bcq::proofs::CheckConfig cfg;
     cfg.plant = bug;
