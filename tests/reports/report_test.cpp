@@ -172,7 +172,7 @@ TEST(ReportRuns, RefusesBadFolders) {
   const std::pair<const char*, const char*> cases[] = {
       {"a", "a/run/config.json: \"format\" is not \"bcq-run/1\""},
       {"b", "b/run/config.json: missing \"algo\""},
-      {"c", "c/run/config.json: not a JSON object"},
+      {"c", "c/run/config.json:1:3: malformed JSON"},  // the JSON rules name line:column
       {"d", "d/run/eval.csv:2: 5 fields"},
       {"e", "e/run/status.json: not a JSON object"},
       {"f", "f/run/config.json: \"precision\" is not a string"},
