@@ -126,15 +126,10 @@ void add_continuous_commands(CLI::App& app) {
   auto eval_json = std::make_shared<JsonOutput>();
   eval_json->add_to(eval, "the episodes and their mean");
   eval->callback([eval_opt, eval_json, eval_seed] {
-    eval_json->check({{"--policy", eval_opt->policy_path}});
-    // In a run folder eval reads config.json for its seed: nothing of the run is overwritten.
-    const std::filesystem::path run_folder =
-        std::filesystem::path(eval_opt->policy_path).parent_path().empty()
-            ? std::filesystem::path(".")
-            : std::filesystem::path(eval_opt->policy_path).parent_path();
-    if (std::filesystem::is_regular_file(run_folder / "config.json")) {
-      eval_json->check_outside("the run folder of --policy", run_folder.string());
-    }
+    // Its inputs: the policy, and the run folder's config.json it takes the seed from.
+    const std::filesystem::path folder = std::filesystem::path(eval_opt->policy_path).parent_path();
+    eval_json->check({{"--policy", eval_opt->policy_path},
+                      {"of the run", ((folder.empty() ? std::filesystem::path(".") : folder) / "config.json").string()}});
     if (eval_seed->count() == 0) eval_opt->seed = cont::run_eval_seed(eval_opt->policy_path).value_or(0);
     auto r = cont::evaluate_policy_file(*eval_opt);
     if (eval_json->requested()) {

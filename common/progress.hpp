@@ -10,10 +10,10 @@
 
 namespace bcq {
 
-/// "12 s" / "4 min 05 s" / "2 h 07 min"; "?" when unknown (negative, NaN, over 10^7 s).
+/// "12 s" / "4 min 05 s" / "2 h 07 min"; "?" when unknown (negative, NaN, over 10^8 s).
 inline std::string format_duration(double seconds) {
   char text[32];
-  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  if (!(seconds >= 0) || seconds > 1e8) return "?";
   const auto s = static_cast<std::int64_t>(seconds);
   if (seconds < 60) {
     std::snprintf(text, sizeof text, "%.0f s", seconds);

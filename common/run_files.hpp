@@ -98,11 +98,11 @@ inline nlohmann::json read_run_object(const std::string& text, const std::string
 
 }  // namespace detail
 
-/// Parses config.json content; `where` names the file. Throws InputError naming the field:
+/// config.json's content, parsed; `where` names the file. Throws InputError naming the field:
 /// another format, a missing algo / env / seed / iterations, a field of the wrong type. Fields
 /// older runs lack keep their defaults.
-inline RunConfig parse_run_config(const std::string& text, const std::string& where) {
-  const auto j = detail::read_run_object(text, where);
+inline RunConfig run_config_from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw InputError(where + ": not a JSON object");
   std::string format;
   detail::read_run_field(j, "format", format, where, false);
   if (format != kRunConfigFormat) throw InputError(where + ": \"format\" is not \"" + kRunConfigFormat + "\"");
@@ -133,6 +133,11 @@ inline RunConfig parse_run_config(const std::string& text, const std::string& wh
   }
   if (j.contains("behavioural")) c.behavioural = j["behavioural"];
   return c;
+}
+
+/// run_config_from_json of config.json's text, read under the project's JSON rules.
+inline RunConfig parse_run_config(const std::string& text, const std::string& where) {
+  return run_config_from_json(detail::read_run_object(text, where), where);
 }
 
 /// status.json: where a run stands. Rewritten when it starts, at each checkpoint, and when it

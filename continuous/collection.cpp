@@ -142,11 +142,7 @@ CollectResult collect(const CollectOptions& opt) {
         if (key == "threads" && !saved.is_discarded() && !saved.contains(key)) continue;  // older checkpoints
         if (saved.is_discarded() || saved.value(key, nlohmann::json()) != value) {
           const std::string before = saved.is_discarded() ? "?" : saved.value(key, nlohmann::json()).dump();
-          // --threads 0 (all cores) resolves per machine; the sums depend on the resolved count.
-          const std::string hint = key == "threads" && opt.threads <= 0
-                                       ? "; --threads 0 means all cores, " + value.dump() + " here: pass --threads " +
-                                             before
-                                       : std::string();
+          const std::string hint = key == "threads" ? all_cores_hint(opt.threads, value.dump(), before) : std::string();
           throw InputError("--resume with a different --" + key + " (the interrupted run has " + before + hint + ")");
         }
       }

@@ -6,12 +6,14 @@
 #include <torch/torch.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/input_file.hpp"
+#include "common/json_input.hpp"
+#include "common/run_files.hpp"
 #include "common/zip_archive.hpp"
 #include "continuous/envs/episode.hpp"
 #include "continuous/run_support.hpp"
@@ -46,16 +48,19 @@ EvalRow evaluate_agent(Agent& agent, envs::Env& env, int episodes, uint64_t seed
 }
 
 std::optional<uint64_t> run_eval_seed(const std::string& policy_path) {
-  const auto config_path = std::filesystem::path(policy_path).parent_path() / "config.json";
-  std::ifstream in(config_path);
-  if (!in) return std::nullopt;
-  const auto config = nlohmann::json::parse(in, nullptr, false);
-  // Not a bcq run's config (or not JSON at all): no default seed, whatever the types inside.
-  if (!config.is_object() || !config.contains("format") || config["format"] != "bcq-run/1" ||
-      !config.contains("eval_seed") || !config["eval_seed"].is_number_unsigned()) {
+  const std::filesystem::path folder = std::filesystem::path(policy_path).parent_path();
+  const std::string config_path = ((folder.empty() ? std::filesystem::path(".") : folder) / "config.json").string();
+  // No config.json, or one that is not a bcq run's (a folder, a device, another tool's JSON):
+  // no default seed. A bcq run's config.json is read as every reader does (common/run_files.hpp),
+  // so a damaged one is refused naming its field.
+  nlohmann::json config;
+  try {
+    config = parse_json_input(read_input_file(config_path), config_path);
+  } catch (const InputError&) {
     return std::nullopt;
   }
-  return config["eval_seed"].get<uint64_t>();
+  if (!config.is_object() || !config.contains("format") || config["format"] != kRunConfigFormat) return std::nullopt;
+  return run_config_from_json(config, config_path).eval_seed;
 }
 
 EvalResult evaluate_policy_file(const EvalOptions& opt) {

@@ -44,6 +44,11 @@ std::vector<double> to_action(const torch::Tensor& a) {
 
 std::vector<float> to_floats(const std::vector<double>& v) { return {v.begin(), v.end()}; }
 
+std::string all_cores_hint(int requested_threads, const std::string& resolved_here, const std::string& run_had) {
+  if (requested_threads > 0) return std::string();
+  return "; --threads 0 means all cores, " + resolved_here + " here: pass --threads " + run_had;
+}
+
 std::vector<double> behavioural_action(Agent& actor, const std::vector<double>& obs,
                                        BehaviourMode mode, double noise_std,
                                        double random_probability, const ProblemShape& shape,

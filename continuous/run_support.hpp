@@ -30,6 +30,12 @@ torch::Tensor obs_tensor(const std::vector<double>& obs);
 std::vector<double> to_action(const torch::Tensor& a);
 std::vector<float> to_floats(const std::vector<double>& v);
 
+/// For a --resume refused over the thread count: when the run asked for --threads 0 (all
+/// cores, resolved per machine, and LibTorch's sums depend on the resolved count), what 0 gave
+/// here and the --threads to pass instead ("; --threads 0 means all cores, 2 here: pass
+/// --threads 1"); empty otherwise.
+std::string all_cores_hint(int requested_threads, const std::string& resolved_here, const std::string& run_had);
+
 /// How the behavioural agent picks an action.
 enum class BehaviourMode {
   kUniform,          ///< uniformly random in the action bounds (the first start_steps)

@@ -173,10 +173,8 @@ TrainResult train(const TrainOptions& opt) {
       nlohmann::json before = old.value(key, nlohmann::json());
       if (std::string(key) == "precision" && before.is_null()) before = "fp32";  // older runs
       if (before != config.value(key, nlohmann::json())) {
-        // --threads 0 (all cores) resolves per machine; the sums depend on the resolved count.
-        const std::string hint = std::string(key) == "threads" && opt.threads <= 0
-                                     ? "; --threads 0 means all cores, " + config.value(key, nlohmann::json()).dump() +
-                                           " here: pass --threads " + before.dump()
+        const std::string hint = std::string(key) == "threads"
+                                     ? all_cores_hint(opt.threads, config.value(key, nlohmann::json()).dump(), before.dump())
                                      : std::string();
         throw InputError(config_path + ": --resume with a different " + std::string(key) + " (run has " +
                          before.dump() + hint + ")");

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <chrono>
 #include <cstring>
@@ -27,10 +26,12 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/printf.h>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
 #include "common/interrupt.hpp"
+#include "common/progress.hpp"  // format_duration
 #include "study/cell_run.hpp"
 #include "study/state.hpp"
 
@@ -611,22 +612,6 @@ int run_study(const StudySpec& spec, const RunOptions& opt, const mpi::Session& 
   return 0;
 }
 
-namespace {
-// One printf-formatted line as a string (the tables below are printf-aligned).
-std::string printf_string(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string printf_string(const char* format, ...) {
-  va_list args, again;
-  va_start(args, format);
-  va_copy(again, args);
-  const int n = std::vsnprintf(nullptr, 0, format, args);
-  va_end(args);
-  std::string out(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
-  if (n > 0) std::vsnprintf(out.data(), out.size() + 1, format, again);
-  va_end(again);
-  return out;
-}
-}  // namespace
-
 Printout study_status(const std::string& dir) {
   Printout result;
   const auto [spec, cells] = read_folder(dir);
@@ -671,12 +656,12 @@ Printout study_status(const std::string& dir) {
     result.json = out.dump(2);
   }
   std::ostringstream text;
-  text << printf_string("%-5s %-44s %-9s %10s  %s\n", "id", "cell", "state", "wall", "note");
+  text << fmt::sprintf("%-5s %-44s %-9s %10s  %s\n", "id", "cell", "state", "wall", "note");
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const auto& st = statuses[i];
     std::string note = st.error;
     if (st.state == CellState::pending && st.started) note = "interrupted; resumes from its checkpoint";
-    text << printf_string("%-5d %-44s %-9s %10s  %s\n", cells[i].id, cells[i].name().c_str(), to_string(st.state).c_str(),
+    text << fmt::sprintf("%-5d %-44s %-9s %10s  %s\n", cells[i].id, cells[i].name().c_str(), to_string(st.state).c_str(),
                 st.wall_seconds > 0 ? format_duration(st.wall_seconds).c_str() : "-", note.c_str());
   }
   std::ostringstream line;
@@ -729,11 +714,11 @@ Printout study_plan(const StudySpec& spec, const std::string& source) {
     result.json = out.dump(2);
   }
   std::ostringstream text;
-  text << printf_string("%-5s %-44s %-9s %12s\n", "id", "cell", "needs", "estimate");
+  text << fmt::sprintf("%-5s %-44s %-9s %12s\n", "id", "cell", "needs", "estimate");
   for (const auto& c : cells) {
     std::string needs;
     for (int d : c.depends) needs += (needs.empty() ? "" : ",") + std::to_string(d);
-    text << printf_string("%-5d %-44s %-9s %12s\n", c.id, c.name().c_str(), needs.empty() ? "-" : needs.c_str(),
+    text << fmt::sprintf("%-5d %-44s %-9s %12s\n", c.id, c.name().c_str(), needs.empty() ? "-" : needs.c_str(),
                 format_duration(estimate_seconds(spec, c)).c_str());
   }
   text << "study " << spec.name << ": " << cells.size() << " cells ("

@@ -293,14 +293,5 @@ void write_results(const std::string& dir, const StudySpec& spec, const std::str
   write_file_atomic(dir + "/study.json", study.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
-std::string format_duration(double seconds) {
-  char text[32];
-  if (!(seconds >= 0) || seconds > 1e8) return "?";
-  const auto s = static_cast<long long>(seconds);
-  if (seconds < 60) std::snprintf(text, sizeof text, "%.0f s", seconds);
-  else if (s < 3600) std::snprintf(text, sizeof text, "%lld min %02lld s", s / 60, s % 60);
-  else std::snprintf(text, sizeof text, "%lld h %02lld min", s / 3600, (s % 3600) / 60);
-  return text;
-}
 
 }  // namespace bcq::study

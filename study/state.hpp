@@ -86,7 +86,4 @@ extern const char* const kSummaryHeader;
 /// missing, unreadable or malformed (a file being written by a run that crashed).
 nlohmann::json read_json_or_null(const std::string& path);
 
-/// "12.3 s" / "4 min 05 s" / "2 h 07 min".
-std::string format_duration(double seconds);
-
 }  // namespace bcq::study
