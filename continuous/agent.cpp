@@ -6,15 +6,36 @@
 
 #include <cstdio>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "continuous/baselines.hpp"
 #include "continuous/bcq.hpp"
+#include "continuous/nets.hpp"
 #include "continuous/script_export.hpp"
 
 namespace bcq::continuous {
+
+torch::Tensor Agent::value_estimate(const torch::Tensor& states, at::Generator&) {
+  return torch::full({states.size(0)}, std::numeric_limits<float>::quiet_NaN());
+}
+
+void Agent::save(torch::serialize::OutputArchive& archive) const {
+  // Listing the entries changes nothing; the list is non-const because load writes through it.
+  const CheckpointEntries entries = const_cast<Agent*>(this)->checkpoint_entries();
+  for (const auto& [key, tensor] : entries.tensors) archive.write(key, tensor);
+  for (const auto& [key, adam] : entries.optimizers) save_adam(archive, key, *adam);
+  for (const auto& [key, gen] : entries.generators) save_generator(archive, key, gen);
+}
+
+void Agent::load(torch::serialize::InputArchive& archive) {
+  CheckpointEntries entries = checkpoint_entries();
+  for (auto& [key, tensor] : entries.tensors) read_checkpoint_tensor(archive, key, tensor);
+  for (auto& [key, adam] : entries.optimizers) load_adam(archive, key, *adam);
+  for (auto& [key, gen] : entries.generators) load_generator(archive, key, gen);
+}
 
 std::unique_ptr<Agent> make_agent(const std::string& algo, const ProblemShape& shape,
                                   uint64_t seed, torch::Device device,

@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +33,17 @@ struct ProblemShape {
 /// Losses of one training step (NaN for a loss the agent does not have).
 using Losses = std::map<std::string, double>;
 
+struct FlatAdam;  // continuous/nets.hpp
+
+/// What an agent's checkpoint holds, entry by entry: its flat parameter tensors, then its Adam
+/// optimizers, then its random generators, written in this order and read back in place.
+/// Tensors and generators are handles to the agent's own (loading writes through them).
+struct CheckpointEntries {
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  std::vector<std::pair<std::string, FlatAdam*>> optimizers;
+  std::vector<std::pair<std::string, at::Generator>> generators;
+};
+
 class Agent {
  public:
   virtual ~Agent() = default;
@@ -46,18 +59,55 @@ class Agent {
   /// Actions for a batch of states [N, state_dim] -> [N, action_dim], using `gen` for any
   /// sampling so that evaluation never disturbs the training random stream.
   virtual torch::Tensor select_action(const torch::Tensor& states, at::Generator& gen) = 0;
-  /// The critic's estimate Q(s, pi(s)) for each state [N] (NaN when the agent has no critic).
-  virtual torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen) = 0;
-  /// Every number needed to continue training bit-identically (parameters, target networks,
-  /// optimizer moments and steps, the training random generator).
-  virtual void save(torch::serialize::OutputArchive& archive) const = 0;
-  virtual void load(torch::serialize::InputArchive& archive) = 0;
+  /// The critic's estimate Q(s, pi(s)) for each state [N]; NaN (this default) when the agent
+  /// has no critic.
+  virtual torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen);
+  /// Writes every number needed to continue training bit-identically (parameters, target
+  /// networks, optimizer moments and steps, the training random generator): the entries of
+  /// checkpoint_entries().
+  void save(torch::serialize::OutputArchive& archive) const;
+  /// Reads what save wrote; throws bcq::InputError naming an entry that is missing or has
+  /// another size (a checkpoint of another agent or problem).
+  void load(torch::serialize::InputArchive& archive);
   /// Writes the policy as a TorchScript module: forward(state [state_dim] or [N, state_dim])
   /// -> action(s).
   virtual void export_policy(const std::string& path) const = 0;
   /// Hyperparameters, for config.json.
   virtual nlohmann::json config() const = 0;
   virtual torch::Device device() const = 0;
+
+ protected:
+  /// The agent's checkpoint state, for save and load.
+  virtual CheckpointEntries checkpoint_entries() = 0;
+};
+
+/// What BCQ and every baseline hold alike: the problem's shape, the hyperparameters (one of
+/// continuous/config.hpp's structs) and the device, and the members of Agent that only read
+/// them.
+template <class Config>
+class AgentWithConfig : public Agent {
+ public:
+  std::string algo() const final { return algo_; }
+  int64_t batch_size() const final { return config_.batch_size; }
+  double discount() const final { return config_.discount; }
+  torch::Device device() const final { return device_; }
+  /// The hyperparameters, the algorithm's name and max_action.
+  nlohmann::json config() const override {
+    auto j = config_.to_json();
+    j["algo"] = algo_;
+    j["max_action"] = shape_.max_action;
+    return j;
+  }
+
+ protected:
+  AgentWithConfig(std::string algo, const ProblemShape& shape, const Config& config,
+                  torch::Device device)
+      : algo_(std::move(algo)), shape_(shape), config_(config), device_(device) {}
+
+  const std::string algo_;
+  const ProblemShape shape_;
+  const Config config_;
+  const torch::Device device_;
 };
 
 /// Creates an agent by name ("bcq", "ddpg", "bc", "vae-bc") from its config in `configs`,

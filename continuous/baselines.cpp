@@ -1,6 +1,6 @@
 #include "continuous/baselines.hpp"
 
-#include <limits>
+#include <array>
 
 #include "continuous/bcq.hpp"
 #include "continuous/script_export.hpp"
@@ -9,30 +9,35 @@ namespace bcq::continuous {
 
 namespace {
 
-// The deterministic actor (DDPG, BC) as a TorchScript policy.
-void export_deterministic_actor(const std::string& path, const std::string& class_name,
-                                const DeterministicActor& actor, const ProblemShape& shape) {
+// A policy of three Linear layers, a = max_action tanh(L3 relu(L2 relu(L1 x))), as a
+// TorchScript module whose layers are "<prefix>1".."<prefix>3". `setup` (TorchScript lines) runs
+// after s, the state batch, is formed, and `input` is x: s for the deterministic actor (DDPG,
+// BC), [s, z] for VAE-BC's decoder.
+void export_three_layer_policy(const std::string& path, const std::string& class_name,
+                               const std::string& prefix,
+                               const std::array<torch::nn::Linear, 3>& layers,
+                               const ProblemShape& shape, const std::string& setup,
+                               const std::string& input) {
   NamedTensors t;
-  add_linear(t, "l1", actor->l1);
-  add_linear(t, "l2", actor->l2);
-  add_linear(t, "l3", actor->l3);
-  const std::string ma = script_float(shape.max_action);
-  const std::string source = R"(
-def forward(self, state: Tensor) -> Tensor:
-    single = state.dim() == 1
-    s = state.reshape(-1, )" + std::to_string(shape.state_dim) + R"().float()
-    h = torch.relu(torch.addmm(self.l1_bias, s, self.l1_weight.t()))
-    h = torch.relu(torch.addmm(self.l2_bias, h, self.l2_weight.t()))
-    a = )" + ma + R"( * torch.tanh(torch.addmm(self.l3_bias, h, self.l3_weight.t()))
-    if single:
-        return a[0]
-    return a
-)";
+  for (int i = 0; i < 3; ++i) add_linear(t, prefix + std::to_string(i + 1), layers[i]);
+  const std::string self = "self." + prefix;
+  const std::string source = "\ndef forward(self, state: Tensor) -> Tensor:\n"
+      "    single = state.dim() == 1\n"
+      "    s = state.reshape(-1, " + std::to_string(shape.state_dim) + ").float()\n" + setup +
+      "    h = torch.relu(torch.addmm(" + self + "1_bias, " + input + ", " + self + "1_weight.t()))\n"
+      "    h = torch.relu(torch.addmm(" + self + "2_bias, h, " + self + "2_weight.t()))\n"
+      "    a = " + script_float(shape.max_action) + " * torch.tanh(torch.addmm(" + self +
+      "3_bias, h, " + self + "3_weight.t()))\n"
+      "    if single:\n"
+      "        return a[0]\n"
+      "    return a\n";
   save_script_module(path, class_name, t, source);
 }
 
-torch::Tensor nan_values(const torch::Tensor& states) {
-  return torch::full({states.size(0)}, std::numeric_limits<float>::quiet_NaN());
+void export_deterministic_actor(const std::string& path, const std::string& class_name,
+                                const DeterministicActor& actor, const ProblemShape& shape) {
+  export_three_layer_policy(path, class_name, "l", {actor->l1, actor->l2, actor->l3}, shape, "",
+                            "s");
 }
 
 }  // namespace
@@ -41,7 +46,7 @@ torch::Tensor nan_values(const torch::Tensor& states) {
 
 DdpgAgent::DdpgAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
                      DdpgConfig config)
-    : shape_(shape), config_(config), device_(device) {
+    : AgentWithConfig("ddpg", shape, config, device) {
   torch::manual_seed(seed);
   actor_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action,
                               config.actor_hidden);
@@ -70,21 +75,19 @@ Losses DdpgAgent::train_step(const Batch& batch) {
     auto next_q = critic_target_->forward(batch.next_state, actor_target_->forward(batch.next_state));
     target = batch.reward + batch.not_done * config_.discount * next_q;
   }
-  auto critic_loss = torch::mse_loss(critic_->forward(batch.state, batch.action), target);
-  critic_flat_.grads.zero_();
-  critic_loss.backward();
-  critic_opt_.update(critic_flat_.values, critic_flat_.grads);
+  const double critic_loss = gradient_step(
+      torch::mse_loss(critic_->forward(batch.state, batch.action), target), critic_flat_,
+      critic_opt_);
 
   set_requires_grad(*critic_, false);
-  auto actor_loss = -critic_->forward(batch.state, actor_->forward(batch.state)).mean();
-  actor_flat_.grads.zero_();
-  actor_loss.backward();
+  const double actor_loss = gradient_step(
+      -critic_->forward(batch.state, actor_->forward(batch.state)).mean(), actor_flat_,
+      actor_opt_);
   set_requires_grad(*critic_, true);
-  actor_opt_.update(actor_flat_.values, actor_flat_.grads);
 
   polyak_update(critic_target_flat_.values, critic_flat_.values, config_.tau);
   polyak_update(actor_target_flat_.values, actor_flat_.values, config_.tau);
-  return {{"critic_loss", critic_loss.item<double>()}, {"actor_loss", actor_loss.item<double>()}};
+  return {{"critic_loss", critic_loss}, {"actor_loss", actor_loss}};
 }
 
 torch::Tensor DdpgAgent::select_action(const torch::Tensor& states, at::Generator&) {
@@ -98,39 +101,23 @@ torch::Tensor DdpgAgent::value_estimate(const torch::Tensor& states, at::Generat
   return critic_->forward(s, actor_->forward(s)).reshape({-1});
 }
 
-void DdpgAgent::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("ddpg/actor", actor_flat_.values);
-  archive.write("ddpg/actor_target", actor_target_flat_.values);
-  archive.write("ddpg/critic", critic_flat_.values);
-  archive.write("ddpg/critic_target", critic_target_flat_.values);
-  save_adam(archive, "ddpg/actor_adam", actor_opt_);
-  save_adam(archive, "ddpg/critic_adam", critic_opt_);
-}
-
-void DdpgAgent::load(torch::serialize::InputArchive& archive) {
-  read_checkpoint_tensor(archive, "ddpg/actor", actor_flat_.values);
-  read_checkpoint_tensor(archive, "ddpg/actor_target", actor_target_flat_.values);
-  read_checkpoint_tensor(archive, "ddpg/critic", critic_flat_.values);
-  read_checkpoint_tensor(archive, "ddpg/critic_target", critic_target_flat_.values);
-  load_adam(archive, "ddpg/actor_adam", actor_opt_);
-  load_adam(archive, "ddpg/critic_adam", critic_opt_);
+CheckpointEntries DdpgAgent::checkpoint_entries() {
+  return {{{"ddpg/actor", actor_flat_.values},
+           {"ddpg/actor_target", actor_target_flat_.values},
+           {"ddpg/critic", critic_flat_.values},
+           {"ddpg/critic_target", critic_target_flat_.values}},
+          {{"ddpg/actor_adam", &actor_opt_}, {"ddpg/critic_adam", &critic_opt_}},
+          {}};
 }
 
 void DdpgAgent::export_policy(const std::string& path) const {
   export_deterministic_actor(path, "DdpgPolicy", actor_, shape_);
 }
 
-nlohmann::json DdpgAgent::config() const {
-  auto j = config_.to_json();
-  j["algo"] = "ddpg";
-  j["max_action"] = shape_.max_action;
-  return j;
-}
-
 // ---------------------------------------------------------------- BC
 
 BcAgent::BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, BcConfig config)
-    : shape_(shape), config_(config), device_(device) {
+    : AgentWithConfig("bc", shape, config, device) {
   torch::manual_seed(seed);
   actor_ = DeterministicActor(shape.state_dim, shape.action_dim, shape.max_action,
                               config.actor_hidden);
@@ -140,11 +127,8 @@ BcAgent::BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
 }
 
 Losses BcAgent::train_step(const Batch& batch) {
-  auto loss = torch::mse_loss(actor_->forward(batch.state), batch.action);
-  actor_flat_.grads.zero_();
-  loss.backward();
-  actor_opt_.update(actor_flat_.values, actor_flat_.grads);
-  return {{"actor_loss", loss.item<double>()}};
+  return {{"actor_loss", gradient_step(torch::mse_loss(actor_->forward(batch.state), batch.action),
+                                       actor_flat_, actor_opt_)}};
 }
 
 torch::Tensor BcAgent::select_action(const torch::Tensor& states, at::Generator&) {
@@ -152,36 +136,19 @@ torch::Tensor BcAgent::select_action(const torch::Tensor& states, at::Generator&
   return actor_->forward(states.to(device_, torch::kFloat));
 }
 
-torch::Tensor BcAgent::value_estimate(const torch::Tensor& states, at::Generator&) {
-  return nan_values(states);
-}
-
-void BcAgent::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("bc/actor", actor_flat_.values);
-  save_adam(archive, "bc/actor_adam", actor_opt_);
-}
-
-void BcAgent::load(torch::serialize::InputArchive& archive) {
-  read_checkpoint_tensor(archive, "bc/actor", actor_flat_.values);
-  load_adam(archive, "bc/actor_adam", actor_opt_);
+CheckpointEntries BcAgent::checkpoint_entries() {
+  return {{{"bc/actor", actor_flat_.values}}, {{"bc/actor_adam", &actor_opt_}}, {}};
 }
 
 void BcAgent::export_policy(const std::string& path) const {
   export_deterministic_actor(path, "BcPolicy", actor_, shape_);
 }
 
-nlohmann::json BcAgent::config() const {
-  auto j = config_.to_json();
-  j["algo"] = "bc";
-  j["max_action"] = shape_.max_action;
-  return j;
-}
-
 // ---------------------------------------------------------------- VAE-BC
 
 VaeBcAgent::VaeBcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
                        VaeBcConfig config)
-    : shape_(shape), config_(config), device_(device) {
+    : AgentWithConfig("vae-bc", shape, config, device) {
   torch::manual_seed(seed);
   vae_ = Vae(shape.state_dim, shape.action_dim, 2 * shape.action_dim, shape.max_action,
              config.vae_hidden);
@@ -192,11 +159,8 @@ VaeBcAgent::VaeBcAgent(const ProblemShape& shape, uint64_t seed, torch::Device d
 }
 
 Losses VaeBcAgent::train_step(const Batch& batch) {
-  auto loss = vae_loss(vae_, batch, gen_, config_.vae_kl_weight);
-  vae_flat_.grads.zero_();
-  loss.backward();
-  vae_opt_.update(vae_flat_.values, vae_flat_.grads);
-  return {{"vae_loss", loss.item<double>()}};
+  return {{"vae_loss",
+           gradient_step(vae_loss(vae_, batch, gen_, config_.vae_kl_weight), vae_flat_, vae_opt_)}};
 }
 
 torch::Tensor VaeBcAgent::select_action(const torch::Tensor& states, at::Generator& gen) {
@@ -206,50 +170,23 @@ torch::Tensor VaeBcAgent::select_action(const torch::Tensor& states, at::Generat
                                               config_.latent_clip));
 }
 
-torch::Tensor VaeBcAgent::value_estimate(const torch::Tensor& states, at::Generator&) {
-  return nan_values(states);
-}
-
-void VaeBcAgent::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("vae-bc/vae", vae_flat_.values);
-  save_adam(archive, "vae-bc/vae_adam", vae_opt_);
-  save_generator(archive, "vae-bc/generator", gen_);
-}
-
-void VaeBcAgent::load(torch::serialize::InputArchive& archive) {
-  read_checkpoint_tensor(archive, "vae-bc/vae", vae_flat_.values);
-  load_adam(archive, "vae-bc/vae_adam", vae_opt_);
-  load_generator(archive, "vae-bc/generator", gen_);
+CheckpointEntries VaeBcAgent::checkpoint_entries() {
+  return {{{"vae-bc/vae", vae_flat_.values}},
+          {{"vae-bc/vae_adam", &vae_opt_}},
+          {{"vae-bc/generator", gen_}}};
 }
 
 void VaeBcAgent::export_policy(const std::string& path) const {
-  NamedTensors t;
-  add_linear(t, "d1", vae_->d1);
-  add_linear(t, "d2", vae_->d2);
-  add_linear(t, "d3", vae_->d3);
-  const std::string ma = script_float(shape_.max_action);
   const std::string clip = script_float(config_.latent_clip);
-  const std::string src = R"(
-def forward(self, state: Tensor) -> Tensor:
-    single = state.dim() == 1
-    s = state.reshape(-1, )" + std::to_string(shape_.state_dim) + R"().float()
-    z = torch.randn(s.size(0), )" + std::to_string(vae_->latent_dim) + R"().clamp(-)" + clip + ", " +
-                          clip + R"()
-    h = torch.relu(torch.addmm(self.d1_bias, torch.cat([s, z], 1), self.d1_weight.t()))
-    h = torch.relu(torch.addmm(self.d2_bias, h, self.d2_weight.t()))
-    a = )" + ma + R"( * torch.tanh(torch.addmm(self.d3_bias, h, self.d3_weight.t()))
-    if single:
-        return a[0]
-    return a
-)";
-  save_script_module(path, "VaeBcPolicy", t, src);
+  export_three_layer_policy(path, "VaeBcPolicy", "d", {vae_->d1, vae_->d2, vae_->d3}, shape_,
+                            "    z = torch.randn(s.size(0), " + std::to_string(vae_->latent_dim) +
+                                ").clamp(-" + clip + ", " + clip + ")\n",
+                            "torch.cat([s, z], 1)");
 }
 
 nlohmann::json VaeBcAgent::config() const {
-  auto j = config_.to_json();
-  j["algo"] = "vae-bc";
+  auto j = AgentWithConfig::config();
   j["latent_dim"] = vae_->latent_dim;
-  j["max_action"] = shape_.max_action;
   return j;
 }
 

@@ -34,7 +34,7 @@ BcqAgent::~BcqAgent() = default;
 
 BcqAgent::BcqAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
                    BcqConfig config)
-    : shape_(shape), config_(config), device_(device) {
+    : AgentWithConfig("bcq", shape, config, device) {
   torch::manual_seed(seed);
   const int64_t latent = 2 * shape.action_dim;
   auto make_actor = [&] {
@@ -76,10 +76,8 @@ Losses BcqAgent::train_step(const Batch& batch) {
   const int64_t latent = nets_.vae->latent_dim;
 
   // Generative model G_omega: reconstruction + 0.5 KL (the reference implementation).
-  auto generative_loss = vae_loss(nets_.vae, batch, gen_, config_.vae_kl_weight);
-  nets_.vae_flat.grads.zero_();
-  generative_loss.backward();
-  vae_opt_.update(nets_.vae_flat.values, nets_.vae_flat.grads);
+  const double generative_loss = gradient_step(
+      vae_loss(nets_.vae, batch, gen_, config_.vae_kl_weight), nets_.vae_flat, vae_opt_);
 
   // Critics: regress both onto the shared target (Algorithm 1, Eq. 13).
   auto z = sample_clipped_latent(rows * config_.target_samples, latent, gen_, options,
@@ -87,10 +85,8 @@ Losses BcqAgent::train_step(const Batch& batch) {
   auto target = bcq_critic_target(nets_, batch, z, config_.target_samples, config_.discount,
                                   config_.lambda);
   auto [q1, q2] = nets_.critic->forward(batch.state, batch.action);
-  auto critic_loss = torch::mse_loss(q1, target) + torch::mse_loss(q2, target);
-  nets_.critic_flat.grads.zero_();
-  critic_loss.backward();
-  critic_opt_.update(nets_.critic_flat.values, nets_.critic_flat.grads);
+  const double critic_loss = gradient_step(
+      torch::mse_loss(q1, target) + torch::mse_loss(q2, target), nets_.critic_flat, critic_opt_);
 
   // Perturbation model: maximise Q1(s, xi(s, a)) for a ~ G_omega(s). The decoder and the
   // critic are not updated here, so their weight gradients are not computed.
@@ -102,18 +98,14 @@ Losses BcqAgent::train_step(const Batch& batch) {
   }
   set_requires_grad(*nets_.critic, false);
   auto perturbed = nets_.actor->forward(batch.state, sampled);
-  auto actor_loss = -nets_.critic->q1(batch.state, perturbed).mean();
-  nets_.actor_flat.grads.zero_();
-  actor_loss.backward();
+  const double actor_loss =
+      gradient_step(-nets_.critic->q1(batch.state, perturbed).mean(), nets_.actor_flat, actor_opt_);
   set_requires_grad(*nets_.critic, true);
-  actor_opt_.update(nets_.actor_flat.values, nets_.actor_flat.grads);
 
   polyak_update(nets_.critic_target_flat.values, nets_.critic_flat.values, config_.tau);
   polyak_update(nets_.actor_target_flat.values, nets_.actor_flat.values, config_.tau);
 
-  return {{"vae_loss", generative_loss.item<double>()},
-          {"critic_loss", critic_loss.item<double>()},
-          {"actor_loss", actor_loss.item<double>()}};
+  return {{"vae_loss", generative_loss}, {"critic_loss", critic_loss}, {"actor_loss", actor_loss}};
 }
 
 const SelectionWeights& BcqAgent::selection_weights() {
@@ -146,28 +138,16 @@ torch::Tensor BcqAgent::value_estimate(const torch::Tensor& states, at::Generato
   return best_action(states, gen).second;
 }
 
-void BcqAgent::save(torch::serialize::OutputArchive& archive) const {
-  archive.write("bcq/actor", nets_.actor_flat.values);
-  archive.write("bcq/actor_target", nets_.actor_target_flat.values);
-  archive.write("bcq/critic", nets_.critic_flat.values);
-  archive.write("bcq/critic_target", nets_.critic_target_flat.values);
-  archive.write("bcq/vae", nets_.vae_flat.values);
-  save_adam(archive, "bcq/actor_adam", actor_opt_);
-  save_adam(archive, "bcq/critic_adam", critic_opt_);
-  save_adam(archive, "bcq/vae_adam", vae_opt_);
-  save_generator(archive, "bcq/generator", gen_);
-}
-
-void BcqAgent::load(torch::serialize::InputArchive& archive) {
-  read_checkpoint_tensor(archive, "bcq/actor", nets_.actor_flat.values);
-  read_checkpoint_tensor(archive, "bcq/actor_target", nets_.actor_target_flat.values);
-  read_checkpoint_tensor(archive, "bcq/critic", nets_.critic_flat.values);
-  read_checkpoint_tensor(archive, "bcq/critic_target", nets_.critic_target_flat.values);
-  read_checkpoint_tensor(archive, "bcq/vae", nets_.vae_flat.values);
-  load_adam(archive, "bcq/actor_adam", actor_opt_);
-  load_adam(archive, "bcq/critic_adam", critic_opt_);
-  load_adam(archive, "bcq/vae_adam", vae_opt_);
-  load_generator(archive, "bcq/generator", gen_);
+CheckpointEntries BcqAgent::checkpoint_entries() {
+  return {{{"bcq/actor", nets_.actor_flat.values},
+           {"bcq/actor_target", nets_.actor_target_flat.values},
+           {"bcq/critic", nets_.critic_flat.values},
+           {"bcq/critic_target", nets_.critic_target_flat.values},
+           {"bcq/vae", nets_.vae_flat.values}},
+          {{"bcq/actor_adam", &actor_opt_},
+           {"bcq/critic_adam", &critic_opt_},
+           {"bcq/vae_adam", &vae_opt_}},
+          {{"bcq/generator", gen_}}};
 }
 
 void BcqAgent::export_policy(const std::string& path) const {
@@ -176,10 +156,8 @@ void BcqAgent::export_policy(const std::string& path) const {
 }
 
 nlohmann::json BcqAgent::config() const {
-  auto j = config_.to_json();
-  j["algo"] = "bcq";
+  auto j = AgentWithConfig::config();
   j["latent_dim"] = nets_.vae->latent_dim;
-  j["max_action"] = shape_.max_action;
   return j;
 }
 

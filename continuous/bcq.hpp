@@ -34,21 +34,16 @@ torch::Tensor vae_loss(Vae& vae, const Batch& batch, at::Generator& gen, double 
 /// BCQ's own layout of the networks for action selection (continuous/bcq_selection.hpp).
 struct SelectionWeights;
 
-class BcqAgent : public Agent {
+class BcqAgent : public AgentWithConfig<BcqConfig> {
  public:
   BcqAgent(const ProblemShape& shape, uint64_t seed, torch::Device device, BcqConfig config = {});
   ~BcqAgent() override;
-  std::string algo() const override { return "bcq"; }
-  int64_t batch_size() const override { return config_.batch_size; }
-  double discount() const override { return config_.discount; }
   Losses train_step(const Batch& batch) override;
   torch::Tensor select_action(const torch::Tensor& states, at::Generator& gen) override;
   torch::Tensor value_estimate(const torch::Tensor& states, at::Generator& gen) override;
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
   void export_policy(const std::string& path) const override;
+  /// The base's, with the VAE's latent_dim.
   nlohmann::json config() const override;
-  torch::Device device() const override { return device_; }
 
   BcqNetworks& networks() { return nets_; }
   const BcqConfig& settings() const { return config_; }
@@ -60,9 +55,7 @@ class BcqAgent : public Agent {
                                                       at::Generator& gen);
   /// selection_ for the current weights (rebuilt when a flat parameter tensor's version moves).
   const SelectionWeights& selection_weights();
-  ProblemShape shape_;
-  BcqConfig config_;
-  torch::Device device_;
+  CheckpointEntries checkpoint_entries() override;
   BcqNetworks nets_;
   FlatAdam actor_opt_, critic_opt_, vae_opt_;
   at::Generator gen_;

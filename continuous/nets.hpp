@@ -123,6 +123,10 @@ struct FlatAdam {
   void update(torch::Tensor& params, const torch::Tensor& grads);
 };
 
+/// One gradient step of `loss` on the parameters `flat` (their gradients zeroed, `loss`
+/// back-propagated, one Adam update); returns the loss's value.
+double gradient_step(const torch::Tensor& loss, FlatParameters& flat, FlatAdam& adam);
+
 /// Writes an optimizer's moments and step count under `key` (a checkpoint's part).
 void save_adam(torch::serialize::OutputArchive& archive, const std::string& key,
                const FlatAdam& adam);

@@ -33,21 +33,11 @@ struct ReplayBuffer {
   ReplayBuffer(int64_t state_dim_, int64_t action_dim_) : state_dim(state_dim_), action_dim(action_dim_) {}
   std::size_t size() const { return rewards.size(); }
   void reserve(std::size_t n) {
-    observations.reserve(n * state_dim);
-    next_observations.reserve(n * state_dim);
-    actions.reserve(n * action_dim);
-    rewards.reserve(n);
-    terminals.reserve(n);
-    timeouts.reserve(n);
+    for_each_column([n](auto& column, std::size_t width) { column.reserve(n * width); });
   }
   /// Keeps the first `n` transitions (n <= size()).
   void truncate(std::size_t n) {
-    observations.resize(n * state_dim);
-    next_observations.resize(n * state_dim);
-    actions.resize(n * action_dim);
-    rewards.resize(n);
-    terminals.resize(n);
-    timeouts.resize(n);
+    for_each_column([n](auto& column, std::size_t width) { column.resize(n * width); });
   }
   /// Appends one transition (`state`, `next_state` have state_dim values, `action` action_dim).
   void add(const float* state, const float* action, float reward, const float* next_state,
@@ -58,6 +48,18 @@ struct ReplayBuffer {
     next_observations.insert(next_observations.end(), next_state, next_state + state_dim);
     terminals.push_back(terminal ? 1 : 0);
     timeouts.push_back(timeout ? 1 : 0);
+  }
+
+ private:
+  /// Calls f(column, values per transition) on each of the six columns.
+  template <class F>
+  void for_each_column(F f) {
+    f(observations, static_cast<std::size_t>(state_dim));
+    f(next_observations, static_cast<std::size_t>(state_dim));
+    f(actions, static_cast<std::size_t>(action_dim));
+    f(rewards, std::size_t{1});
+    f(terminals, std::size_t{1});
+    f(timeouts, std::size_t{1});
   }
 };
 
