@@ -14,12 +14,18 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "common/input_file.hpp"
+#include "continuous/hdf5_global_heap.hpp"
 
 namespace bcq::continuous {
 
@@ -132,13 +138,76 @@ nlohmann::json read_attribute(hid_t attr) {
   }
 }
 
+// The file's bytes, for the global heap check: the image given, or the file mapped read-only.
+class FileBytes {
+ public:
+  FileBytes(std::string_view image, std::string path) : view_(image), path_(std::move(path)) {}
+  ~FileBytes() {
+    if (mapped_ != nullptr) munmap(mapped_, view_.size());
+  }
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+  std::string_view get(const std::string& source) {
+    if (view_.data() != nullptr || path_.empty()) return view_;
+    const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      if (fd >= 0) close(fd);
+      throw InputError(source + ": cannot read the file");
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    void* p = size > 0 ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (p == MAP_FAILED) throw InputError(source + ": cannot read the file");
+    mapped_ = p;
+    view_ = std::string_view(static_cast<const char*>(p), size);
+    return view_;
+  }
+
+ private:
+  std::string_view view_;
+  std::string path_;
+  void* mapped_ = nullptr;
+};
+
+// What H5Aiterate2 hands collect_attribute.
+struct AttributeReader {
+  hid_t file;
+  const std::string& source;
+  FileBytes& bytes;
+  nlohmann::json attrs = nlohmann::json::object();
+  bool heaps_checked = false;
+  std::string refusal;  // set instead of throwing through libhdf5's frames
+};
+
+// A variable-length string lives in a global heap collection that libhdf5 1.10 may never finish
+// decoding when the file is corrupt (hdf5_global_heap.hpp): check them all before the first one.
+void check_global_heaps(AttributeReader& reader) {
+  if (reader.heaps_checked) return;
+  reader.heaps_checked = true;
+  std::size_t sizeof_addr = 0, sizeof_size = 8;
+  Handle fcpl(H5Fget_create_plist(reader.file), H5Pclose);
+  if (fcpl.ok()) H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size);
+  const std::string problem =
+      global_heap_problem(reader.bytes.get(reader.source), sizeof_size);
+  if (!problem.empty()) reader.refusal = reader.source + ": corrupt HDF5 file: " + problem;
+}
+
 herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, void* data) {
-  auto* out = static_cast<nlohmann::json*>(data);
-  Handle attr(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
-  Handle space(H5Aget_space(attr.get()), H5Sclose);
-  if (attr.ok() && H5Sget_simple_extent_ndims(space.get()) == 0) {
-    auto value = read_attribute(attr.get());
-    if (!value.is_null()) (*out)[name] = value;
+  auto& reader = *static_cast<AttributeReader*>(data);
+  try {
+    Handle attr(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
+    Handle space(H5Aget_space(attr.get()), H5Sclose);
+    Handle type(H5Aget_type(attr.get()), H5Tclose);
+    if (attr.ok() && H5Sget_simple_extent_ndims(space.get()) == 0) {
+      if (type.ok() && H5Tis_variable_str(type.get()) > 0) check_global_heaps(reader);
+      if (!reader.refusal.empty()) return 1;  // stops the iteration
+      auto value = read_attribute(attr.get());
+      if (!value.is_null()) reader.attrs[name] = value;
+    }
+  } catch (const InputError& e) {
+    reader.refusal = e.what();
+    return 1;
   }
   return 0;
 }
@@ -497,11 +566,15 @@ ReplayBuffer load_minari(hid_t file, const std::string& source, const BufferExpe
 }
 
 // Opens, reads and validates a buffer from an open HDF5 file.
-ReplayBuffer load_open_file(hid_t file, const std::string& source, const BufferExpectations& expect,
-                            nlohmann::json* attributes, BufferFileInfo* info_out) {
-  nlohmann::json attrs = nlohmann::json::object();
+// `bytes`: the file's bytes, read only if it holds a variable-length string attribute.
+ReplayBuffer load_open_file(hid_t file, const std::string& source, FileBytes& bytes,
+                            const BufferExpectations& expect, nlohmann::json* attributes,
+                            BufferFileInfo* info_out) {
+  AttributeReader reader{file, source, bytes, nlohmann::json::object(), false, ""};
   hsize_t index = 0;
-  H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &attrs);
+  H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &reader);
+  if (!reader.refusal.empty()) throw InputError(reader.refusal);
+  nlohmann::json& attrs = reader.attrs;
   if (attrs.contains("format") &&
       !(attrs["format"].is_string() && attrs["format"].get<std::string>() == "bcq-buffer/1")) {
     throw InputError(source + ": unknown format tag " + attrs["format"].dump() +
@@ -602,7 +675,8 @@ ReplayBuffer load_buffer(const std::string& path, const BufferExpectations& expe
   }
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) throw InputError(path + ": cannot open as HDF5 (truncated or corrupt file)");
-  return load_open_file(file.get(), path, expect, attributes, info);
+  FileBytes bytes({}, path);
+  return load_open_file(file.get(), path, bytes, expect, attributes, info);
 }
 
 ReplayBuffer load_buffer_image(const void* data, std::size_t size, const std::string& source,
@@ -618,7 +692,8 @@ ReplayBuffer load_buffer_image(const void* data, std::size_t size, const std::st
   }
   Handle file(H5Fopen(source.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.ok()) throw InputError(source + ": not an HDF5 file (or a truncated or corrupt one)");
-  return load_open_file(file.get(), source, expect, attributes, info);
+  FileBytes bytes(std::string_view(static_cast<const char*>(data), size), "");
+  return load_open_file(file.get(), source, bytes, expect, attributes, info);
 }
 
 std::vector<BufferEpisode> buffer_episodes(const ReplayBuffer& buffer) {

@@ -11,6 +11,7 @@ set(BCQ_CONTINUOUS_AGENT_SOURCES
   selection_kernels.cpp
   baselines.cpp
   replay_buffer.cpp
+  hdf5_global_heap.cpp
   sampling.cpp)
 # Compile options the sources need wherever they are built.
 function(bcq_continuous_source_options dir)

@@ -461,5 +461,25 @@ TEST(FuzzFindings, CorruptMinariHeaderIsAnInputError) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+TEST(FuzzFindings, ZeroSizeGlobalHeapObjectIsRefusedInsteadOfReadForever) {
+  // Found by fuzz_buffer_hdf5: a string attribute whose global heap collection holds a
+  // free-space object of size 0, on which libhdf5 1.10.8's H5Aread never returns
+  // (continuous/hdf5_global_heap.hpp). The loader must refuse it before reading it.
+  const std::string path =
+      std::string(BCQ_SOURCE_DIR) + "/fuzz/corpus/buffer_hdf5/regression-zero-size-global-heap-object.h5";
+  const std::string msg = error_of(path, {});
+  EXPECT_NE(msg.find(path + ": corrupt HDF5 file: global heap collection at byte 6144"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("has size 0"), std::string::npos) << msg;
+  std::ifstream in(path, std::ios::binary);
+  const std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THROW(load_buffer_image(image.data(), image.size(), "image", {}), InputError);
+  const test::TempDir capture;
+  const auto r = test::run_bcq({"buffer", "info", path}, capture.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
 }  // namespace
 }  // namespace bcq::continuous

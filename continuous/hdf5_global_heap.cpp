@@ -1,0 +1,56 @@
+#include "continuous/hdf5_global_heap.hpp"
+
+#include <cstring>
+
+namespace bcq::continuous {
+
+namespace {
+
+// A little-endian unsigned integer of `bytes` bytes (HDF5 stores lengths little-endian).
+uint64_t decode(const unsigned char* p, std::size_t bytes) {
+  uint64_t value = 0;
+  for (std::size_t i = bytes; i-- > 0;) value = (value << 8) | p[i];
+  return value;
+}
+
+}  // namespace
+
+std::string global_heap_problem(std::string_view image, std::size_t sizeof_size) {
+  if (sizeof_size != 2 && sizeof_size != 4 && sizeof_size != 8) return "";
+  const auto* data = reinterpret_cast<const unsigned char*>(image.data());
+  const std::size_t n = image.size();
+  // Collection header: "GCOL", version, 3 reserved bytes, collection size. Object header:
+  // heap index (2 bytes), reference count (2), reserved (4), object size.
+  const std::size_t header = 8 + sizeof_size;
+  const std::size_t object_header = 8 + sizeof_size;
+  for (std::size_t at = 0; at + header <= n; ++at) {
+    const void* hit = std::memchr(data + at, 'G', n - header + 1 - at);
+    if (hit == nullptr) break;
+    at = static_cast<std::size_t>(static_cast<const unsigned char*>(hit) - data);
+    if (std::memcmp(data + at, "GCOL", 4) != 0 || data[at + 4] != 1) continue;
+    const uint64_t size = decode(data + at + 8, sizeof_size);
+    if (size < header || size > n - at) continue;  // libhdf5 cannot read it: an error, not a walk
+    const std::size_t end = at + static_cast<std::size_t>(size);
+    std::size_t p = at + header;
+    while (p < end) {
+      if (end - p < object_header) break;  // too small for an object: libhdf5 takes it as free
+      const uint64_t index = decode(data + p, 2);
+      const uint64_t object_size = decode(data + p + 8, sizeof_size);
+      // Object 0 is the free space, whose size includes its header; others are padded to 8.
+      // The sum wraps as libhdf5's size_t arithmetic does.
+      const uint64_t need =
+          index > 0 ? object_header + ((object_size + 7) & ~uint64_t{7}) : object_size;
+      const std::string where = "global heap collection at byte " + std::to_string(at) +
+                                ", object " + std::to_string(index) + " at byte " +
+                                std::to_string(p);
+      if (need == 0) return where + " has size 0 (libhdf5 would never finish reading it)";
+      if (need > end - p || (index > 0 && object_size > end - p - object_header)) {
+        return where + " runs past the collection's end (byte " + std::to_string(end) + ")";
+      }
+      p += static_cast<std::size_t>(need);
+    }
+  }
+  return "";
+}
+
+}  // namespace bcq::continuous
