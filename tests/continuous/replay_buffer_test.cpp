@@ -481,5 +481,19 @@ TEST(FuzzFindings, ZeroSizeGlobalHeapObjectIsRefusedInsteadOfReadForever) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+TEST(FuzzFindings, UndecodableAttributesAreRefusedBeforeLibhdf5CrashesOnThem) {
+  // Found by fuzz_buffer_hdf5: files whose attribute messages cannot all be decoded, on which
+  // libhdf5 1.10.8's H5Aiterate2 segfaults releasing its attribute table (H5A__close). The
+  // loader must refuse them before iterating; in the fuzz build (ASan) the iteration crashes.
+  for (const char* name : {"regression-attribute-table-1.h5", "regression-attribute-table-2.h5"}) {
+    const std::string path = std::string(BCQ_SOURCE_DIR) + "/fuzz/corpus/buffer_hdf5/" + name;
+    EXPECT_EQ(error_of(path, {}), path + ": corrupt HDF5 file: its attributes cannot be decoded");
+    const test::TempDir capture;
+    const auto r = test::run_bcq({"buffer", "info", path}, capture.path());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, "bcq: error: " + path + ": corrupt HDF5 file: its attributes cannot be decoded\n");
+  }
+}
+
 }  // namespace
 }  // namespace bcq::continuous
