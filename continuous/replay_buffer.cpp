@@ -100,6 +100,14 @@ void write_attribute(hid_t file, const std::string& path, const std::string& nam
   if (status < 0) throw InputError("cannot write " + path + ": attribute " + name);
 }
 
+// `s` with each byte that is not valid UTF-8 replaced by U+FFFD: attributes end up in error
+// messages and JSON output (`bcq buffer info --json`), which must stay valid UTF-8.
+std::string as_utf8(const std::string& s) {
+  const nlohmann::json j = s;
+  return nlohmann::json::parse(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
+}
+
 nlohmann::json read_attribute(hid_t attr) {
   Handle type(H5Aget_type(attr), H5Tclose);
   switch (H5Tget_class(type.get())) {
@@ -114,14 +122,14 @@ nlohmann::json read_attribute(hid_t attr) {
         if (H5Aread(attr, mem.get(), &s) < 0 || s == nullptr) return nullptr;
         std::string out(s);
         H5free_memory(s);
-        return out;
+        return as_utf8(out);
       }
       const std::size_t size = H5Tget_size(type.get());
       if (size == 0 || size > (1u << 20)) return nullptr;  // no attribute of ours is over 1 MiB
       std::string s(size, '\0');
       if (H5Aread(attr, type.get(), s.data()) < 0) return nullptr;
       s.resize(std::strlen(s.c_str()));
-      return s;
+      return as_utf8(s);
     }
     case H5T_INTEGER: {
       int64_t v = 0;

@@ -13,7 +13,7 @@ export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0${LSAN_OPT
 # corrupt headers, sees NULL and reports an error) instead of ASan stopping the run.
 export ASAN_OPTIONS="allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-targets=${FUZZ_TARGETS:-mdp_json policy_json batch_csv batch_csv_mdp eval_csv buffer_hdf5 study_spec run_config run_status}
+targets=${FUZZ_TARGETS:-mdp_json policy_json batch_csv batch_csv_mdp eval_csv buffer_hdf5 buffer_layout study_spec run_config run_status}
 for t in $targets; do
   mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-findings"
   echo "== fuzz_$t for ${seconds} s"

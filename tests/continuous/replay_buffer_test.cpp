@@ -311,6 +311,19 @@ TEST(BadFiles, UnknownFormatTagAndBadFlagsAreRefused) {
   std::remove(format.c_str());
 }
 
+TEST(BadFiles, AttributesThatAreNotUtf8AreShownWithReplacementCharacters) {
+  // Found by fuzz_buffer_layout: a format tag of bytes that are not UTF-8 made the refusal
+  // itself throw (JSON cannot hold them: "internal error", exit 3).
+  const auto path = make_dataset("format-not-utf8");
+  EXPECT_NE(error_of(path, {}).find("unknown format tag \"bcq\xef\xbf\xbd" "buffer\""), std::string::npos)
+      << error_of(path, {});
+  const test::TempDir capture;
+  auto r = test::run_bcq({"buffer", "info", path}, capture.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  std::remove(path.c_str());
+}
+
 TEST(BadFiles, ForgedRowCountIsRefusedBeforeAllocating) {
   const auto path = make_dataset("forged-rows");
   EXPECT_LT(fs::file_size(path), 20000u);
