@@ -73,7 +73,7 @@ void run_analyze(const AnalyzeOptions& o) {
     out["batch_constrained_policy_exists"] = a.batch_constrained_policy_exists;
     out["safe_states"] = a.safe_states;
     out["p_b_equals_p_m"] = a.p_b_equals_p_m;
-    o.json.emit(out.dump(1));
+    o.json.emit(out, 1);
     if (o.json.replaces_text()) return;
   }
   auto yes = [](bool b) { return b ? "yes" : "no"; };

@@ -76,7 +76,7 @@ void run_info(const BufferInfoOptions& o) {
                          {"terminal", e.terminal}, {"complete", e.complete}});
     out["episode_returns"] = returns;
     out["attributes"] = attrs;
-    o.json.emit(out.dump(1));
+    o.json.emit(out, 1);
     if (o.json.replaces_text()) return;
   }
   std::string dtypes;

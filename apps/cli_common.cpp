@@ -114,6 +114,10 @@ void JsonOutput::emit(const std::string& json) const {
   }
 }
 
+void JsonOutput::emit(const nlohmann::json& doc, int indent) const {
+  if (requested()) emit(doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 int run(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);

@@ -8,6 +8,8 @@
 #include <initializer_list>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "common/input_file.hpp"
 
 namespace bcq::cli {
@@ -48,6 +50,9 @@ class JsonOutput {
   void check_outside(const std::string& option, const std::string& folder) const;
   /// Writes `json` (one document, a newline is added) where --json said; nothing without --json.
   void emit(const std::string& json) const;
+  /// The same for a document, indented by `indent`; bytes that are not UTF-8 in its strings
+  /// (a file name, an attribute of another tool's file) are written as U+FFFD.
+  void emit(const nlohmann::json& doc, int indent) const;
 
  private:
   CLI::Option* option_ = nullptr;

@@ -141,7 +141,7 @@ void add_continuous_commands(CLI::App& app) {
       out["seed"] = eval_opt->seed;
       out["mean_return"] = r.mean_return;
       out["std_return"] = r.std_return;
-      eval_json->emit(out.dump(2));
+      eval_json->emit(out, 2);
       if (eval_json->replaces_text()) return;
     }
     for (std::size_t i = 0; i < r.returns.size(); ++i) {

@@ -48,7 +48,7 @@ void run_list(const JsonOutput& json) {
     }
     out.push_back(row);
   }
-  json.emit(out.dump(2));
+  json.emit(out, 2);
   if (json.replaces_text()) return;
   std::cout << fmt::format("{:<18} {:>4} {:>4} {:>7} {:>9}  {}\n", "name", "obs", "act", "dt",
                            "mass(kg)", "model");
@@ -106,7 +106,7 @@ void run_rollout(const RolloutOptions& options) {
     out["mean_return"] = mean_return;
     out["mean_length"] = mean_length;
     out["warnings"] = env->warnings();
-    options.json.emit(out.dump(2));
+    options.json.emit(out, 2);
   }
   if (!options.json.replaces_text()) {
     for (std::size_t e = 0; e < episodes.size(); ++e) {

@@ -52,7 +52,7 @@ void run_solve(const SolveOptions& o) {
     }
     out["Q"] = q;
     out["greedy_policy"] = greedy;
-    o.json.emit(out.dump(1));
+    o.json.emit(out, 1);
   }
   if (!o.json.replaces_text()) {
     std::cout << fmt::format("{}: {} states, {} actions, gamma {}; {} in {} iterations ({}), error bound {:.3g}\n",

@@ -45,7 +45,7 @@ void run_tabular(const TabularOptions& o) {
   if (!run.converged) set_failed_check();
   if (!o.policy_out.empty()) save_policy(run.policy, o.policy_out);
   if (!o.json.replaces_text()) std::cout << run.text;
-  o.json.emit(run.json.dump(1));
+  o.json.emit(run.json, 1);
 }
 
 // ---------------------------------------------------------------- bcq error
@@ -65,7 +65,7 @@ void run_error(const ErrorOptions& o) {
   const bcql::ExtrapolationRun run = bcql::run_extrapolation_error(mdp, batch, pi, request);
   if (!run.methods_agree) set_failed_check();
   if (!o.json.replaces_text()) std::cout << run.text;
-  o.json.emit(run.json.dump(1));
+  o.json.emit(run.json, 1);
 }
 
 }  // namespace

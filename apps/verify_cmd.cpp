@@ -77,7 +77,7 @@ void verify_command(const VerifyCliOptions& o) {
   o.json.check({});  // before minutes of work: a FILE that is a folder, or whose folder is missing
   std::optional<proofs::VerifyReport> report = run_verify(o, session);
   if (!report) return;  // not rank 0: rank 0 reports for the job
-  o.json.emit(proofs::verify_json(*report, o.cases, o.seed).dump(1));
+  o.json.emit(proofs::verify_json(*report, o.cases, o.seed), 1);
   if (!o.json.replaces_text()) std::cout << proofs::verify_text(*report);
   if (report->exit_code() != 0) set_failed_check();
 }

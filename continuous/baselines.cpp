@@ -75,19 +75,19 @@ Losses DdpgAgent::train_step(const Batch& batch) {
     auto next_q = critic_target_->forward(batch.next_state, actor_target_->forward(batch.next_state));
     target = batch.reward + batch.not_done * config_.discount * next_q;
   }
-  const double critic_loss = gradient_step(
+  const torch::Tensor critic_loss = gradient_step(
       torch::mse_loss(critic_->forward(batch.state, batch.action), target), critic_flat_,
       critic_opt_);
 
   set_requires_grad(*critic_, false);
-  const double actor_loss = gradient_step(
+  const torch::Tensor actor_loss = gradient_step(
       -critic_->forward(batch.state, actor_->forward(batch.state)).mean(), actor_flat_,
       actor_opt_);
   set_requires_grad(*critic_, true);
 
   polyak_update(critic_target_flat_.values, critic_flat_.values, config_.tau);
   polyak_update(actor_target_flat_.values, actor_flat_.values, config_.tau);
-  return {{"critic_loss", critic_loss}, {"actor_loss", actor_loss}};
+  return {{"critic_loss", critic_loss.item<double>()}, {"actor_loss", actor_loss.item<double>()}};
 }
 
 torch::Tensor DdpgAgent::select_action(const torch::Tensor& states, at::Generator&) {
@@ -128,7 +128,8 @@ BcAgent::BcAgent(const ProblemShape& shape, uint64_t seed, torch::Device device,
 
 Losses BcAgent::train_step(const Batch& batch) {
   return {{"actor_loss", gradient_step(torch::mse_loss(actor_->forward(batch.state), batch.action),
-                                       actor_flat_, actor_opt_)}};
+                                       actor_flat_, actor_opt_)
+                             .item<double>()}};
 }
 
 torch::Tensor BcAgent::select_action(const torch::Tensor& states, at::Generator&) {
@@ -160,7 +161,8 @@ VaeBcAgent::VaeBcAgent(const ProblemShape& shape, uint64_t seed, torch::Device d
 
 Losses VaeBcAgent::train_step(const Batch& batch) {
   return {{"vae_loss",
-           gradient_step(vae_loss(vae_, batch, gen_, config_.vae_kl_weight), vae_flat_, vae_opt_)}};
+           gradient_step(vae_loss(vae_, batch, gen_, config_.vae_kl_weight), vae_flat_, vae_opt_)
+               .item<double>()}};
 }
 
 torch::Tensor VaeBcAgent::select_action(const torch::Tensor& states, at::Generator& gen) {

@@ -76,7 +76,7 @@ Losses BcqAgent::train_step(const Batch& batch) {
   const int64_t latent = nets_.vae->latent_dim;
 
   // Generative model G_omega: reconstruction + 0.5 KL (the reference implementation).
-  const double generative_loss = gradient_step(
+  const torch::Tensor generative_loss = gradient_step(
       vae_loss(nets_.vae, batch, gen_, config_.vae_kl_weight), nets_.vae_flat, vae_opt_);
 
   // Critics: regress both onto the shared target (Algorithm 1, Eq. 13).
@@ -85,7 +85,7 @@ Losses BcqAgent::train_step(const Batch& batch) {
   auto target = bcq_critic_target(nets_, batch, z, config_.target_samples, config_.discount,
                                   config_.lambda);
   auto [q1, q2] = nets_.critic->forward(batch.state, batch.action);
-  const double critic_loss = gradient_step(
+  const torch::Tensor critic_loss = gradient_step(
       torch::mse_loss(q1, target) + torch::mse_loss(q2, target), nets_.critic_flat, critic_opt_);
 
   // Perturbation model: maximise Q1(s, xi(s, a)) for a ~ G_omega(s). The decoder and the
@@ -98,14 +98,16 @@ Losses BcqAgent::train_step(const Batch& batch) {
   }
   set_requires_grad(*nets_.critic, false);
   auto perturbed = nets_.actor->forward(batch.state, sampled);
-  const double actor_loss =
+  const torch::Tensor actor_loss =
       gradient_step(-nets_.critic->q1(batch.state, perturbed).mean(), nets_.actor_flat, actor_opt_);
   set_requires_grad(*nets_.critic, true);
 
   polyak_update(nets_.critic_target_flat.values, nets_.critic_flat.values, config_.tau);
   polyak_update(nets_.actor_target_flat.values, nets_.actor_flat.values, config_.tau);
 
-  return {{"vae_loss", generative_loss}, {"critic_loss", critic_loss}, {"actor_loss", actor_loss}};
+  return {{"vae_loss", generative_loss.item<double>()},
+          {"critic_loss", critic_loss.item<double>()},
+          {"actor_loss", actor_loss.item<double>()}};
 }
 
 const SelectionWeights& BcqAgent::selection_weights() {

@@ -20,9 +20,15 @@ std::string global_heap_problem(std::string_view image, std::size_t sizeof_size)
   const auto* data = reinterpret_cast<const unsigned char*>(image.data());
   const std::size_t n = image.size();
   // Collection header: "GCOL", version, 3 reserved bytes, collection size. Object header:
-  // heap index (2 bytes), reference count (2), reserved (4), object size.
-  const std::size_t header = 8 + sizeof_size;
-  const std::size_t object_header = 8 + sizeof_size;
+  // heap index (2 bytes), reference count (2), reserved (4), object size. libhdf5 pads both to
+  // a multiple of 8 (H5HG_SIZEOF_HDR, H5HG_SIZEOF_OBJHDR): 16 bytes for lengths of 2, 4 or 8.
+  const std::size_t header = (8 + sizeof_size + 7) & ~std::size_t{7};
+  const std::size_t object_header = header;
+  // Real collections do not overlap and each object takes at least 16 bytes, so a file holds
+  // at most n / 16 objects. A "GCOL" found in other data walks a few steps; many overlapping
+  // ones crafted to share a long chain of objects would make the scan quadratic: past this
+  // budget the file is refused.
+  uint64_t budget = n / 16 + 4096;
   for (std::size_t at = 0; at + header <= n; ++at) {
     const void* hit = std::memchr(data + at, 'G', n - header + 1 - at);
     if (hit == nullptr) break;
@@ -40,12 +46,17 @@ std::string global_heap_problem(std::string_view image, std::size_t sizeof_size)
       // The sum wraps as libhdf5's size_t arithmetic does.
       const uint64_t need =
           index > 0 ? object_header + ((object_size + 7) & ~uint64_t{7}) : object_size;
-      const std::string where = "global heap collection at byte " + std::to_string(at) +
-                                ", object " + std::to_string(index) + " at byte " +
-                                std::to_string(p);
-      if (need == 0) return where + " has size 0 (libhdf5 would never finish reading it)";
-      if (need > end - p || (index > 0 && object_size > end - p - object_header)) {
+      const bool zero = need == 0;
+      if (zero || need > end - p || (index > 0 && object_size > end - p - object_header)) {
+        const std::string where = "global heap collection at byte " + std::to_string(at) +
+                                  ", object " + std::to_string(index) + " at byte " +
+                                  std::to_string(p);
+        if (zero) return where + " has size 0 (libhdf5 would never finish reading it)";
         return where + " runs past the collection's end (byte " + std::to_string(end) + ")";
+      }
+      if (budget-- == 0) {
+        return "more global heap objects than a file of " + std::to_string(n) +
+               " bytes can hold (overlapping collections)";
       }
       p += static_cast<std::size_t>(need);
     }

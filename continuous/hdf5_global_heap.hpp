@@ -16,7 +16,8 @@ namespace bcq::continuous {
 /// collection: an object of size 0 makes it loop forever and one larger than what is left makes
 /// it read past the collection. Returns "" when every collection can be decoded, else what is
 /// wrong and at which byte. A "GCOL" that is not a version-1 collection fitting in the file is
-/// not one libhdf5 would decode, and is passed over.
+/// not one libhdf5 would decode, and is passed over. The walk is linear in the image's size:
+/// overlapping collections with more objects in all than the file could hold are refused.
 std::string global_heap_problem(std::string_view image, std::size_t sizeof_size = 8);
 
 }  // namespace bcq::continuous

@@ -205,11 +205,11 @@ void FlatAdam::update(torch::Tensor& params, const torch::Tensor& grads) {
   params.unsafeGetTensorImpl()->bump_version();  // written through a raw pointer
 }
 
-double gradient_step(const torch::Tensor& loss, FlatParameters& flat, FlatAdam& adam) {
+torch::Tensor gradient_step(const torch::Tensor& loss, FlatParameters& flat, FlatAdam& adam) {
   flat.grads.zero_();
   loss.backward();
   adam.update(flat.values, flat.grads);
-  return loss.item<double>();
+  return loss;
 }
 
 void save_adam(torch::serialize::OutputArchive& archive, const std::string& key,

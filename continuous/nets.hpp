@@ -124,8 +124,9 @@ struct FlatAdam {
 };
 
 /// One gradient step of `loss` on the parameters `flat` (their gradients zeroed, `loss`
-/// back-propagated, one Adam update); returns the loss's value.
-double gradient_step(const torch::Tensor& loss, FlatParameters& flat, FlatAdam& adam);
+/// back-propagated, one Adam update); returns `loss`. Read its value (`item`) once the whole
+/// training step is queued: on CUDA that waits for the device.
+torch::Tensor gradient_step(const torch::Tensor& loss, FlatParameters& flat, FlatAdam& adam);
 
 /// Writes an optimizer's moments and step count under `key` (a checkpoint's part).
 void save_adam(torch::serialize::OutputArchive& archive, const std::string& key,

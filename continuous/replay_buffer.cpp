@@ -211,10 +211,13 @@ herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, vo
       if (type.ok() && H5Tis_variable_str(type.get()) > 0) check_global_heaps(reader);
       if (!reader.refusal.empty()) return 1;  // stops the iteration
       auto value = read_attribute(attr.get());
-      if (!value.is_null()) reader.attrs[name] = value;
+      if (!value.is_null()) reader.attrs[as_utf8(name)] = value;
     }
   } catch (const InputError& e) {
     reader.refusal = e.what();
+    return 1;
+  } catch (const std::exception& e) {  // never through libhdf5's C frames
+    reader.refusal = reader.source + ": cannot read its attributes: " + e.what();
     return 1;
   }
   return 0;

@@ -82,24 +82,64 @@ TEST(GlobalHeap, WhatLibhdf5WouldNotDecodeIsPassedOver) {
   EXPECT_EQ(global_heap_problem(""), "");
 }
 
-TEST(GlobalHeap, LengthsOfFourBytesAreWalkedWithTheirOwnHeaders) {
-  // A file with 4-byte lengths: 12-byte collection and object headers.
+TEST(GlobalHeap, LengthsOfFourBytesHaveHeadersPaddedToSixteenBytes) {
+  // A file with 4-byte lengths: libhdf5 pads the 12-byte headers to 16 (H5HG_ALIGN).
   std::string heap = "GCOL";
   put(heap, 1, 1);
   put(heap, 0, 3);
   put(heap, 64, 4);
+  put(heap, 0, 4);  // padding
   put(heap, 1, 2);
   put(heap, 1, 2);
   put(heap, 0, 4);
-  put(heap, 0, 4);  // object 1 of size 0: 12 bytes with its header, a step forward
-  put(heap, 0, 2);
+  put(heap, 5, 4);  // object 1: 5 bytes, 16 + 8 with its header
+  put(heap, 0, 4);
+  heap.append(8, 'x');
+  put(heap, 0, 2);  // free space at byte 40: the remaining 24 bytes
   put(heap, 0, 2);
   put(heap, 0, 4);
-  put(heap, 40, 4);  // free space: the remaining 64 - 24 = 40 bytes
+  put(heap, 24, 4);
   heap.resize(64, '\0');
   EXPECT_EQ(global_heap_problem(heap, 4), "");
-  heap[12 + 12 + 8] = 0;  // the free-space object's size becomes 0
-  EXPECT_NE(global_heap_problem(heap, 4).find("has size 0"), std::string::npos);
+  heap[40 + 8] = 0;  // the free-space object's size becomes 0
+  EXPECT_NE(global_heap_problem(heap, 4).find("object 0 at byte 40 has size 0"), std::string::npos)
+      << global_heap_problem(heap, 4);
+}
+
+TEST(GlobalHeap, OverlappingCollectionsCannotMakeTheWalkQuadratic) {
+  // K collections, each a header and one object whose payload jumps over the later ones to a
+  // shared run of M 16-byte objects and a free-space object at byte E: walked one by one that
+  // is K * M steps (here 1024 * 2046), far more objects than 64 KiB can hold.
+  const std::size_t k = 1024, m = 2046, run = 32 * k, end = run + 16 * m + 16;
+  std::string image;
+  for (std::size_t j = 0; j < k; ++j) {
+    const std::size_t at = 32 * j;
+    image += "GCOL";
+    put(image, 1, 1);
+    put(image, 0, 3);
+    put(image, end - at, 8);
+    put(image, 1, 2);  // object 1 whose payload reaches the run
+    put(image, 1, 2);
+    put(image, 0, 4);
+    put(image, run - (at + 32), 8);
+  }
+  for (std::size_t i = 0; i < m; ++i) {
+    put(image, 2, 2);  // object 2 of size 0: 16 bytes with its header
+    put(image, 1, 2);
+    put(image, 0, 4);
+    put(image, 0, 8);
+  }
+  put(image, 0, 2);  // free space: the last 16 bytes
+  put(image, 0, 2);
+  put(image, 0, 4);
+  put(image, 16, 8);
+  ASSERT_EQ(image.size(), end);
+  // Alone, the last collection is well formed.
+  EXPECT_EQ(global_heap_problem(image.substr(32 * (k - 1))), "");
+  const std::string problem = global_heap_problem(image);
+  EXPECT_NE(problem.find("more global heap objects than a file of 65520 bytes can hold"),
+            std::string::npos)
+      << problem;
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ elif kind == "terminal-and-timeout":
     for key, value in [("observations", obs), ("next_observations", obs + 1), ("actions", actions),
                        ("rewards", rewards), ("terminals", terminals), ("timeouts", timeouts)]:
         f[key] = value
-elif kind in ("env-walker2d", "format-9", "format-not-utf8", "terminals-2", "terminals-half"):
+elif kind in ("env-walker2d", "format-9", "format-not-utf8", "name-not-utf8", "terminals-2", "terminals-half"):
     obs, actions, rewards, terminals, ends = episodes([3], [True])
     flags = terminals.astype(np.float32)
     if kind == "terminals-2":
@@ -73,6 +73,8 @@ elif kind in ("env-walker2d", "format-9", "format-not-utf8", "terminals-2", "ter
         # Fixed-length bytes that are not UTF-8 (found by fuzz_buffer_layout).
         f.attrs["format"] = np.bytes_(b"bcq\xffbuffer")
         f.attrs["env"] = np.bytes_(b"hop\xfeper")
+    if kind == "name-not-utf8":
+        f.attrs[b"no\xffte"] = np.bytes_(b"hop\xfeper")  # a name and a value that are not UTF-8
 elif kind == "forged-rows":
     # A few KB declaring 10^10 rows: chunked and never written, so nothing is stored.
     f.create_dataset("observations", shape=(10**10, 3), dtype="f4", chunks=(1024, 3))

@@ -322,6 +322,17 @@ TEST(BadFiles, AttributesThatAreNotUtf8AreShownWithReplacementCharacters) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   std::remove(path.c_str());
+  // An attribute whose name and value are not UTF-8, in a file whose name is not either:
+  // --json writes them with U+FFFD (a JSON document cannot hold the raw bytes).
+  const auto named = make_dataset("name-not-utf8");
+  const std::string odd = named + "-\xff.h5";
+  fs::rename(named, odd);
+  r = test::run_bcq({"buffer", "info", odd, "--json"}, capture.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["attributes"]["no\xef\xbf\xbd" "te"], "hop\xef\xbf\xbd" "per") << r.out;
+  EXPECT_NE(r.out.find("-\xef\xbf\xbd.h5"), std::string::npos) << r.out;
+  std::remove(odd.c_str());
 }
 
 TEST(BadFiles, ForgedRowCountIsRefusedBeforeAllocating) {
