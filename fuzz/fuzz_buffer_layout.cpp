@@ -33,7 +33,7 @@ double fuzzed_value(FuzzedDataProvider& in) {
     case 0:
       return std::nan("");
     case 1:
-      return HUGE_VAL;
+      return in.ConsumeBool() ? HUGE_VAL : -HUGE_VAL;
     case 2:
       return in.ConsumeFloatingPoint<double>();
     default:  // mostly ordinary values, some beyond an action bound of 1
@@ -58,9 +58,17 @@ void write_dataset(FuzzedDataProvider& in, hid_t loc, const std::string& name, h
                                                            : in.ConsumeBool())
              : fuzzed_value(in);
   }
+  // Flags as integers of three widths or as floats (D4RL v0 writes float terminals); values as
+  // float32 or float64, sometimes int32.
   hid_t file_types[] = {H5T_IEEE_F32LE, H5T_IEEE_F64LE, H5T_STD_I32LE, H5T_STD_U8LE, H5T_STD_I64LE};
-  const hid_t file_type = flag ? file_types[in.ConsumeIntegralInRange<int>(2, 4)]
-                               : file_types[in.ConsumeIntegralInRange<int>(0, 4) == 4 ? 2 : in.ConsumeIntegralInRange<int>(0, 1)];
+  hid_t file_type;
+  if (flag) {
+    file_type = file_types[in.ConsumeIntegralInRange<int>(0, 4)];
+  } else if (in.ConsumeIntegralInRange<int>(0, 4) == 4) {
+    file_type = H5T_STD_I32LE;
+  } else {
+    file_type = file_types[in.ConsumeIntegralInRange<int>(0, 1)];
+  }
   hid_t space = H5Screate_simple(rank, dims, nullptr);
   hid_t set = H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (set >= 0) {
@@ -106,8 +114,8 @@ std::vector<unsigned char> build_image(FuzzedDataProvider& in, hsize_t state_dim
       write_dataset(in, file, keys[k], rows, cols, k >= 4);
     }
     if (in.ConsumeBool()) {
-      write_string_attribute(file, "format", in.ConsumeBool() ? "bcq-buffer/1" : in.ConsumeRandomLengthString(12),
-                             in.ConsumeBool());
+      const std::string tag = in.ConsumeBool() ? "bcq-buffer/1" : in.ConsumeRandomLengthString(12);
+      write_string_attribute(file, "format", tag, in.ConsumeBool());
     }
   } else {
     const int episodes = in.ConsumeIntegralInRange<int>(0, 4);
@@ -116,7 +124,8 @@ std::vector<unsigned char> build_image(FuzzedDataProvider& in, hsize_t state_dim
       hid_t group = H5Gcreate2(file, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
       if (group < 0) continue;
       const hsize_t steps = in.ConsumeIntegralInRange<hsize_t>(0, 12);
-      write_dataset(in, group, "observations", steps + (in.ConsumeIntegralInRange<int>(0, 7) ? 1 : 0), state_dim, false);
+      const hsize_t observations = steps + (in.ConsumeIntegralInRange<int>(0, 7) ? 1 : 0);
+      write_dataset(in, group, "observations", observations, state_dim, false);
       write_dataset(in, group, "actions", steps, action_dim, false);
       write_dataset(in, group, "rewards", steps, 0, false);
       const char* flags[] = {"terminations", "truncations"};
@@ -127,8 +136,16 @@ std::vector<unsigned char> build_image(FuzzedDataProvider& in, hsize_t state_dim
     }
   }
   if (in.ConsumeBool()) {
-    write_string_attribute(file, "env", in.ConsumeBool() ? "hopper" : in.ConsumeRandomLengthString(10),
-                           in.ConsumeBool());
+    const std::string env = in.ConsumeBool() ? "hopper" : in.ConsumeRandomLengthString(10);
+    write_string_attribute(file, "env", env, in.ConsumeBool());
+  }
+  if (in.ConsumeBool()) {  // an attribute of any name (bytes that are not UTF-8 included)
+    std::string name = in.ConsumeRandomLengthString(8);
+    if (name.empty() || name.find('\0') != std::string::npos || name == "format" || name == "env") {
+      name = "other";
+    }
+    const std::string value = in.ConsumeRandomLengthString(10);
+    write_string_attribute(file, name.c_str(), value, in.ConsumeBool());
   }
   if (H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) {
     const ssize_t size = H5Fget_file_image(file, nullptr, 0);
@@ -156,12 +173,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (in.ConsumeBool()) expect.env = "hopper";
   expect.max_episode_steps = in.ConsumeIntegralInRange<int64_t>(1, 20);
+  nlohmann::json attributes;
   const std::vector<unsigned char> image = build_image(in, state_dim, action_dim);
   if (image.empty()) return 0;
   bcq::fuzz::expect_load_or_input_error([&] {
     bcq::continuous::BufferFileInfo info;
     const auto b = bcq::continuous::load_buffer_image(image.data(), image.size(), "fuzz.h5",
-                                                      expect, nullptr, &info);
+                                                      expect, &attributes, &info);
+    (void)attributes.dump();  // what buffer info --json writes: must be valid UTF-8
     const std::size_t n = b.size();
     check(n > 0, "no transitions");
     check(b.state_dim > 0 && b.action_dim > 0, "a dimension of 0");
