@@ -2,11 +2,12 @@
 # Checks that a change to the continuous module leaves its results as they were: an
 # InvertedPendulum collect, then a short train of each algorithm (bcq fp32 and bf16, ddpg, bc,
 # vae-bc, and bcq --concurrent), with two builds, and compares what they wrote: policy.pt,
-# checkpoint.pt and eval.csv byte for byte (eval.csv without its wall_seconds column), and the
-# buffer's datasets (its file also holds the build's git commit and HDF5 timestamps).
+# checkpoint.pt and eval.csv byte for byte (eval.csv without its wall_seconds column), config.json
+# (without the build's git commit and the buffer's path), and the buffer's datasets (its file
+# also holds the build's git commit and HDF5 timestamps).
 #   scripts/same-results.sh BUILD_BEFORE BUILD_AFTER [WORK_DIR]
-# BUILD_* are build folders holding bcq and bcq-continuous. Exit 0: identical; 1: a difference,
-# listed. About 80 s per build on one thread.
+# BUILD_* are build folders holding bcq (and the bcq-continuous it runs). Exit 0: identical; 1: a
+# difference, listed. About 80 s per build on one thread.
 set -euo pipefail
 before=$(cd "${1:?usage: same-results.sh BUILD_BEFORE BUILD_AFTER [WORK_DIR]}" && pwd)
 after=$(cd "${2:?usage: same-results.sh BUILD_BEFORE BUILD_AFTER [WORK_DIR]}" && pwd)
@@ -27,6 +28,13 @@ run() {  # run BUILD OUT
     --eval-episodes 2 --start-steps 100 --seed 6 --out "$out/bcq-concurrent"
   (cd "$out" && {
     sha256sum -- */policy.pt */checkpoint.pt
+    # config.json less what names the build and the folder (git_commit, the buffer's path).
+    for f in */config.json; do
+      /usr/bin/python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+c.pop("git_commit", None); c.pop("buffer", None); c.get("buffer_attributes", {}).pop("git_commit", None)
+print(json.dumps(c, sort_keys=True))' "$f" | echo "$(sha256sum | cut -c1-64)  $f (without git_commit and buffer path)"
+    done
     for f in */eval.csv; do
       echo "$(cut -d, -f1-5 "$f" | sha256sum | cut -c1-64)  $f (without wall_seconds)"
     done
