@@ -219,6 +219,9 @@ herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, vo
   } catch (const std::exception& e) {  // never through libhdf5's C frames
     reader.refusal = reader.source + ": cannot read its attributes: " + e.what();
     return 1;
+  } catch (...) {
+    reader.refusal = reader.source + ": cannot read its attributes";
+    return 1;
   }
   return 0;
 }

@@ -653,7 +653,7 @@ Printout study_status(const std::string& dir) {
                               {"error", statuses[i].error.empty() ? nlohmann::json() : nlohmann::json(statuses[i].error)},
                               {"wall_seconds", statuses[i].wall_seconds}});
     }
-    result.json = out.dump(2);
+    result.json = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::ostringstream text;
   text << fmt::sprintf("%-5s %-44s %-9s %10s  %s\n", "id", "cell", "state", "wall", "note");
@@ -711,7 +711,7 @@ Printout study_plan(const StudySpec& spec, const std::string& source) {
                               {"kind", c.kind}, {"algo", c.algo}, {"seed_index", c.seed_index}, {"seed", c.seed},
                               {"depends", c.depends}, {"estimate_seconds", estimate_seconds(spec, c)}});
     }
-    result.json = out.dump(2);
+    result.json = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::ostringstream text;
   text << fmt::sprintf("%-5s %-44s %-9s %12s\n", "id", "cell", "needs", "estimate");

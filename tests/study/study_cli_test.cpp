@@ -326,6 +326,15 @@ TEST(StudyCli, PlanAndStatusPrintTheCells) {
   r = run_bcq({"study", "status", "--out", dir.path()}, dir.path());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("not a study folder"), std::string::npos) << r.err;
+  // A spec whose file name is not UTF-8: the plan names it in its sbatch line, with U+FFFD in
+  // the JSON (the raw bytes made the plan exit 3, text or --json).
+  const std::string odd = dir.file("spec-\xff.json");
+  write_file(odd, read_file(std::string(kReference) + "/spec.json"));
+  r = run_bcq({"study", "plan", "--spec", odd}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_bcq({"study", "plan", "--spec", odd, "--json"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(nlohmann::json::parse(r.out).dump().find("spec-\xef\xbf\xbd.json"), std::string::npos) << r.out;
 }
 
 }  // namespace
