@@ -30,10 +30,12 @@ std::string global_heap_problem(std::string_view image, std::size_t sizeof_size)
   // budget the file is refused.
   uint64_t budget = n / 16 + 4096;
   for (std::size_t at = 0; at + header <= n; ++at) {
-    const void* hit = std::memchr(data + at, 'G', n - header + 1 - at);
+    // glibc's memmem skips ahead by the signature (a plain memchr for 'G' stops on every 256th
+    // byte of float data: a fifth of the load time of a 200 MB file).
+    const void* hit = memmem(data + at, n - at, "GCOL", 4);
     if (hit == nullptr) break;
     at = static_cast<std::size_t>(static_cast<const unsigned char*>(hit) - data);
-    if (std::memcmp(data + at, "GCOL", 4) != 0 || data[at + 4] != 1) continue;
+    if (at + header > n || data[at + 4] != 1) continue;
     const uint64_t size = decode(data + at + 8, sizeof_size);
     if (size < header || size > n - at) continue;  // libhdf5 cannot read it: an error, not a walk
     const std::size_t end = at + static_cast<std::size_t>(size);

@@ -108,8 +108,8 @@ std::string as_utf8(const std::string& s) {
       .get<std::string>();
 }
 
-nlohmann::json read_attribute(hid_t attr) {
-  Handle type(H5Aget_type(attr), H5Tclose);
+// The value of a scalar attribute whose datatype is `type`; null for one bcq does not read.
+nlohmann::json read_attribute(hid_t attr, const Handle& type) {
   switch (H5Tget_class(type.get())) {
     case H5T_STRING: {
       if (H5Tis_variable_str(type.get()) > 0) {
@@ -210,7 +210,7 @@ herr_t collect_attribute(hid_t location, const char* name, const H5A_info_t*, vo
     if (attr.ok() && H5Sget_simple_extent_ndims(space.get()) == 0) {
       if (type.ok() && H5Tis_variable_str(type.get()) > 0) check_global_heaps(reader);
       if (!reader.refusal.empty()) return 1;  // stops the iteration
-      auto value = read_attribute(attr.get());
+      auto value = read_attribute(attr.get(), type);
       if (!value.is_null()) reader.attrs[as_utf8(name)] = value;
     }
   } catch (const InputError& e) {

@@ -11,19 +11,13 @@
 
 #include "common/error.hpp"
 #include "continuous/replay_buffer.hpp"
+#include "tests/continuous/buffer_test_util.hpp"
 #include "tests/test_util.hpp"
 
 namespace bcq::continuous {
 namespace {
 
-std::string error_of(const std::string& path, const BufferExpectations& e) {
-  try {
-    load_buffer(path, e);
-  } catch (const InputError& err) {
-    return err.what();
-  }
-  return "";
-}
+using test_buffers::error_of;
 
 TEST(FuzzFindings, CorruptMinariHeaderIsAnInputError) {
   // Found by fuzz_buffer_hdf5: a mutated Minari file on which libhdf5 asks for 2^53 bytes

@@ -24,6 +24,7 @@
 
 #include "common/error.hpp"
 #include "continuous/replay_buffer.hpp"
+#include "tests/continuous/buffer_test_util.hpp"
 #include "tests/test_util.hpp"
 
 namespace bcq::continuous {
@@ -80,14 +81,7 @@ void write_d4rl(const std::string& path, const ReplayBuffer& b, const std::strin
   H5Fclose(file);
 }
 
-std::string error_of(const std::string& path, const BufferExpectations& e) {
-  try {
-    load_buffer(path, e);
-  } catch (const InputError& err) {
-    return err.what();
-  }
-  return "";
-}
+using test_buffers::error_of;
 
 TEST(ReplayBufferFile, RoundTripKeepsEveryValueAndAttribute) {
   const auto b = small_buffer(4, 1, 37);
