@@ -26,6 +26,7 @@
 #include "common/error.hpp"
 #include "common/input_file.hpp"
 #include "continuous/hdf5_global_heap.hpp"
+#include "continuous/hdf5_object_header.hpp"
 
 namespace bcq::continuous {
 
@@ -146,7 +147,8 @@ nlohmann::json read_attribute(hid_t attr, const Handle& type) {
   }
 }
 
-// The file's bytes, for the global heap check: the image given, or the file mapped read-only.
+// The file's bytes, for the checks of its heaps and headers: the image given, or the file mapped
+// read-only.
 class FileBytes {
  public:
   FileBytes(std::string_view image, std::string path) : view_(image), path_(std::move(path)) {}
@@ -178,6 +180,38 @@ class FileBytes {
   void* mapped_ = nullptr;
 };
 
+// The superblock's sizes, for the checks of hdf5_global_heap.hpp and hdf5_object_header.hpp.
+// Addresses count from the superblock, which follows the user block.
+Hdf5Sizes file_sizes(hid_t file) {
+  Hdf5Sizes sizes;
+  hsize_t user_block = 0;
+  Handle fcpl(H5Fget_create_plist(file), H5Pclose);
+  if (fcpl.ok()) {
+    H5Pget_sizes(fcpl.get(), &sizes.sizeof_addr, &sizes.sizeof_size);
+    H5Pget_userblock(fcpl.get(), &user_block);
+    unsigned internal_k = 0, leaf_k = 0;
+    if (H5Pget_sym_k(fcpl.get(), &internal_k, &leaf_k) >= 0) {
+      sizes.group_internal_k = internal_k;
+      sizes.group_leaf_k = leaf_k;
+    }
+  }
+  sizes.base = user_block;
+  return sizes;
+}
+
+// libhdf5 1.10.8 trusts the sizes in a group's attribute messages and in its local heap
+// (found by fuzz_buffer_hdf5: a heap over-read in strdup, a 4 GiB malloc from a 19 KB file):
+// check them before libhdf5 decodes either (hdf5_object_header.hpp).
+void check_group_header(hid_t group, const Hdf5Sizes& sizes, const std::string& source,
+                        FileBytes& bytes) {
+  H5O_info_t object{};
+  if (H5Oget_info2(group, &object, H5O_INFO_BASIC) < 0) {
+    throw InputError(source + ": corrupt HDF5 file: a group's object header cannot be read");
+  }
+  const std::string problem = object_header_problem(bytes.get(source), object.addr, sizes);
+  if (!problem.empty()) throw InputError(source + ": corrupt HDF5 file: " + problem);
+}
+
 // What H5Aiterate2 hands collect_attribute.
 struct AttributeReader {
   hid_t file;
@@ -193,11 +227,8 @@ struct AttributeReader {
 void check_global_heaps(AttributeReader& reader) {
   if (reader.heaps_checked) return;
   reader.heaps_checked = true;
-  std::size_t sizeof_addr = 0, sizeof_size = 8;
-  Handle fcpl(H5Fget_create_plist(reader.file), H5Pclose);
-  if (fcpl.ok()) H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size);
   const std::string problem =
-      global_heap_problem(reader.bytes.get(reader.source), sizeof_size);
+      global_heap_problem(reader.bytes.get(reader.source), file_sizes(reader.file).sizeof_size);
   if (!problem.empty()) reader.refusal = reader.source + ": corrupt HDF5 file: " + problem;
 }
 
@@ -343,6 +374,11 @@ std::vector<std::uint8_t> read_flags(hid_t loc, const std::string& source, const
     }
     std::vector<std::int8_t> raw(values.size());
     Handle native(H5Tget_native_type(type.get(), H5T_DIR_ASCEND), H5Tclose);
+    // The native type follows the enum's base type, which a corrupt file can make wider than
+    // the enum itself (found by fuzz_buffer_hdf5: H5Dread wrote 8 bytes per 1-byte flag).
+    if (!native.ok() || H5Tget_size(native.get()) != sizeof(std::int8_t)) {
+      throw InputError(source + ": dataset '" + where + "' is an enum wider than numpy's bool");
+    }
     status = H5Dread(set.get(), native.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
     for (std::size_t i = 0; i < raw.size(); ++i) values[i] = raw[i];
   } else {
@@ -502,7 +538,8 @@ ReplayBuffer load_flat(hid_t file, const std::string& source, const BufferExpect
 // Minari: one group per episode (`episode_<id>`), T + 1 observations, T actions, rewards,
 // terminations and truncations. Episodes are read in the order of their ids.
 ReplayBuffer load_minari(hid_t file, const std::string& source, const BufferExpectations& expect,
-                         BufferFileInfo& info) {
+                         BufferFileInfo& info, FileBytes& bytes) {
+  const Hdf5Sizes sizes = file_sizes(file);
   H5G_info_t root{};
   if (H5Gget_info(file, &root) < 0) throw InputError(source + ": cannot list the file's groups");
   if (root.nlinks > kMaxBufferEpisodes + 16) {
@@ -532,6 +569,7 @@ ReplayBuffer load_minari(hid_t file, const std::string& source, const BufferExpe
       throw InputError(source + ": '" + key + "' is not a group");
     }
     Handle group(H5Gopen2(file, key.c_str(), H5P_DEFAULT), H5Gclose);
+    check_group_header(group.get(), sizes, source, bytes);
     const std::string at = key + "/";
     const DatasetShape obs = dataset_shape(group.get(), source, at + "observations", "observations", true);
     const DatasetShape act = dataset_shape(group.get(), source, at + "actions", "actions", true);
@@ -580,13 +618,15 @@ ReplayBuffer load_minari(hid_t file, const std::string& source, const BufferExpe
 }
 
 // Opens, reads and validates a buffer from an open HDF5 file.
-// `bytes`: the file's bytes, read only if it holds a variable-length string attribute.
+// `bytes`: the file's bytes, mapped for the checks of its headers and heaps.
 ReplayBuffer load_open_file(hid_t file, const std::string& source, FileBytes& bytes,
                             const BufferExpectations& expect, nlohmann::json* attributes,
                             BufferFileInfo* info_out) {
   // libhdf5 1.10.8 crashes in H5Aiterate2 (releasing its table of attributes, H5A__close) when
   // one attribute message cannot be decoded (found by fuzz_buffer_hdf5). Looking up a name that
   // no attribute has decodes every message too and reports the same damage as an error.
+  const Hdf5Sizes sizes = file_sizes(file);
+  check_group_header(file, sizes, source, bytes);
   if (H5Aexists(file, "\x01no attribute has this name") < 0) {
     throw InputError(source + ": corrupt HDF5 file: its attributes cannot be decoded");
   }
@@ -612,7 +652,7 @@ ReplayBuffer load_open_file(hid_t file, const std::string& source, FileBytes& by
     buffer = load_flat(file, source, expect, info);
   } else {
     info.layout = "minari";
-    buffer = load_minari(file, source, expect, info);
+    buffer = load_minari(file, source, expect, info, bytes);
   }
   check_finite(source, "observations", buffer.observations, buffer.state_dim);
   check_finite(source, "actions", buffer.actions, buffer.action_dim);

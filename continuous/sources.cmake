@@ -12,6 +12,7 @@ set(BCQ_CONTINUOUS_AGENT_SOURCES
   baselines.cpp
   replay_buffer.cpp
   hdf5_global_heap.cpp
+  hdf5_object_header.cpp
   sampling.cpp)
 # Compile options the sources need wherever they are built.
 function(bcq_continuous_source_options dir)

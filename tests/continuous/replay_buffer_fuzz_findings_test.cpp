@@ -64,5 +64,43 @@ TEST(FuzzFindings, UndecodableAttributesAreRefusedBeforeLibhdf5CrashesOnThem) {
   }
 }
 
+TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
+  // Found by fuzz_buffer_hdf5: corrupt files on which libhdf5 1.10.8 reads past a buffer
+  // (strdup of an unterminated name), allocates what a 19 KB file declares (4 GiB), zeroes a
+  // 4 GiB buffer for a variable-length string (minutes), or dereferences a global heap object
+  // that does not exist (a segfault in the release build); and one on which bcq's own flag
+  // reader let H5Dread write 8 bytes per 1-byte flag. Each must be refused first
+  // (continuous/hdf5_object_header.hpp), exit 2 and one line.
+  const struct {
+    const char* file;
+    const char* says;
+  } findings[] = {
+      {"regression-attribute-name-overread.h5", "does not end in a NUL"},
+      {"regression-symbol-name-overread.h5", "does not end in a NUL"},
+      {"regression-local-heap-4gib.h5",
+       "the local heap at byte 12224 declares a data segment of 4294967120 bytes"},
+      {"regression-vlen-length-4gib.h5", "has a variable-length value of 8 elements"},
+      {"regression-global-heap-missing-object.h5",
+       "of the global heap collection at address 2048, which does not hold it"},
+      {"regression-enum-base-wider-than-enum.h5",
+       "dataset 'episode_2/truncations' is an enum wider than numpy's bool"},
+  };
+  for (const auto& f : findings) {
+    const std::string path = std::string(BCQ_SOURCE_DIR) + "/fuzz/corpus/buffer_hdf5/" + f.file;
+    const std::string msg = error_of(path, {});
+    EXPECT_NE(msg.find(path + ": "), std::string::npos) << msg;
+    EXPECT_NE(msg.find(f.says), std::string::npos) << f.file << ": " << msg;
+    std::ifstream in(path, std::ios::binary);
+    const std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(image.empty()) << path;
+    EXPECT_THROW(load_buffer_image(image.data(), image.size(), "image", {}), InputError) << f.file;
+    const test::TempDir capture;
+    const auto r = test::run_bcq({"buffer", "info", path}, capture.path());
+    EXPECT_EQ(r.exit_code, 2) << f.file << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(f.says), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace bcq::continuous

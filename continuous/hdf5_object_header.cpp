@@ -1,0 +1,298 @@
+#include "continuous/hdf5_object_header.hpp"
+
+#include <cstring>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "continuous/hdf5_global_heap.hpp"
+
+namespace bcq::continuous {
+
+namespace {
+
+// A little-endian unsigned integer of `bytes` bytes (HDF5 stores numbers little-endian).
+uint64_t decode(const unsigned char* p, std::size_t bytes) {
+  uint64_t value = 0;
+  for (std::size_t i = bytes; i-- > 0;) value = (value << 8) | p[i];
+  return value;
+}
+
+uint64_t align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+constexpr uint64_t kUnknown = ~uint64_t{0};
+
+// The size in bytes of one element of the datatype message at `d` (`n` bytes), as libhdf5
+// 1.10.8 takes it when it sizes an attribute's data, or kUnknown for the classes whose encoded
+// properties this check does not follow (it then skips the data-size check). Returns 0 when the
+// message is shorter than its class's fixed properties (libhdf5 would read past it).
+uint64_t element_size(const unsigned char* d, uint64_t n, const Hdf5Sizes& sizes) {
+  if (n < 8) return 0;
+  const unsigned type_class = d[0] & 0x0f;
+  const uint64_t size = decode(d + 4, 4);
+  switch (type_class) {
+    case 0:  // fixed-point: bit offset, bit precision
+    case 4:  // bitfield: the same
+      return n < 12 ? 0 : size;
+    case 1:  // floating point: offset, precision, exponent and mantissa fields, bias
+      return n < 20 ? 0 : size;
+    case 3:  // string: no properties
+      return size;
+    case 9: {  // variable length: stored as a length, a heap address and an index
+      const uint64_t on_disk = 4 + sizes.sizeof_addr + 4;
+      return size > on_disk ? size : on_disk;
+    }
+    default:
+      return kUnknown;
+  }
+}
+
+// The number of elements of the dataspace message at `d` (`n` bytes), or kUnknown when libhdf5
+// would refuse it or the count overflows; sets `fits` false when its dimensions run past it.
+uint64_t dataspace_points(const unsigned char* d, uint64_t n, const Hdf5Sizes& sizes, bool& fits) {
+  fits = true;
+  if (n < 4) return (fits = false, kUnknown);
+  const unsigned version = d[0], rank = d[1], flags = d[2];
+  if ((version != 1 && version != 2) || rank > 32) return kUnknown;
+  const uint64_t head = version == 1 ? 8 : 4;
+  const uint64_t dims = uint64_t{rank} * sizes.sizeof_size * ((flags & 1) ? 2 : 1);
+  if (n < head || n - head < dims) return (fits = false, kUnknown);
+  if (version == 2 && d[3] == 2) return 0;  // the null dataspace
+  uint64_t points = 1;
+  for (unsigned k = 0; k < rank; ++k) {
+    const uint64_t extent = decode(d + head + k * sizes.sizeof_size, sizes.sizeof_size);
+    if (extent != 0 && points > kUnknown / extent) return kUnknown;
+    points *= extent;
+  }
+  return points;
+}
+
+// What is wrong with the attribute message at `d` (`m` bytes) of `image`, or "".
+std::string attribute_problem(std::string_view image, const unsigned char* d, uint64_t m,
+                              const Hdf5Sizes& sizes) {
+  const uint64_t n = image.size();
+  if (m < 1 || d[0] < 1 || d[0] > 3) return "";  // libhdf5 refuses the version itself
+  const unsigned version = d[0];
+  const uint64_t head = version == 3 ? 9 : 8;
+  if (m < head) return "is shorter than an attribute message's header";
+  const unsigned flags = version >= 2 ? d[1] : 0;
+  const uint64_t name_size = decode(d + 2, 2), type_size = decode(d + 4, 2),
+                 space_size = decode(d + 6, 2);
+  // Version 1 pads the name, the datatype and the dataspace to multiples of 8.
+  auto padded = [&](uint64_t n) { return version == 1 ? align8(n) : n; };
+  if (name_size == 0 || name_size > m - head || d[head + name_size - 1] != '\0') {
+    return "has a name that does not end within it";
+  }
+  uint64_t at = head + padded(name_size);
+  if (at > m || type_size > m - at) return "has a datatype that runs past its end";
+  const unsigned char* type = d + at;
+  at += padded(type_size);
+  if (at > m || space_size > m - at) return "has a dataspace that runs past its end";
+  const unsigned char* space = d + at;
+  at += padded(space_size);
+  if (at > m) return "has a dataspace that runs past its end";
+  if (flags & 3) return "";  // a shared datatype or dataspace: sizes not in this message
+  const uint64_t element = element_size(type, type_size, sizes);
+  if (element == 0) return "has a datatype shorter than its class's properties";
+  bool space_fits = true;
+  const uint64_t points = dataspace_points(space, space_size, sizes, space_fits);
+  if (!space_fits) return "has a dataspace shorter than its dimensions";
+  if (element == kUnknown || points == kUnknown) return "";
+  if (points != 0 && element > (m - at) / points) return "declares more data than it holds";
+  if ((type[0] & 0x0f) == 9) {
+    // Each variable-length value is stored as its length, then where it lies in a global
+    // heap. libhdf5 sizes (and zeroes) its buffer from that length before it reads the heap
+    // object, so a length of 2^32 from a 10 KB file takes minutes: no value can hold more
+    // elements than the file has bytes.
+    uint64_t base_size = type_size >= 16 ? decode(type + 12, 4) : 1;
+    if (base_size == 0) base_size = 1;
+    for (uint64_t k = 0; k < points; ++k) {
+      const unsigned char* value = d + at + k * element;
+      const uint64_t length = decode(value, 4);
+      if (length > n / base_size) {
+        return "has a variable-length value of " + std::to_string(length) + " elements of " +
+               std::to_string(base_size) + (base_size == 1 ? " byte" : " bytes") +
+               ", more than the file's " + std::to_string(n) + " bytes";
+      }
+      if (length == 0) continue;  // libhdf5 reads no heap object for it
+      // libhdf5 1.10.8 copies the heap object whole into a buffer of `length` elements, and
+      // dereferences an index the collection does not hold (a segfault).
+      const uint64_t collection = decode(value + 4, sizes.sizeof_addr);
+      const uint64_t index = decode(value + 4 + sizes.sizeof_addr, 4);
+      if (collection > n - sizes.base) continue;  // libhdf5 cannot read it: its own error
+      const uint64_t size =
+          global_heap_object_size(image, sizes.base + collection, index, sizes.sizeof_size);
+      if (size == kNotACollection) continue;
+      if (size == kNoSuchObject) {
+        return "refers to object " + std::to_string(index) +
+               " of the global heap collection at address " + std::to_string(collection) +
+               ", which does not hold it";
+      }
+      if (size > length * base_size) {
+        return "has a variable-length value of " + std::to_string(length) +
+               " elements whose global heap object holds " + std::to_string(size) + " bytes";
+      }
+    }
+  }
+  return "";
+}
+
+// What is wrong with the local heap at absolute byte `at`, or "". Sets `segment_size` to its
+// data segment's size when the heap can be read (else leaves it 0).
+std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Sizes& sizes,
+                               uint64_t& segment_size) {
+  const auto* data = reinterpret_cast<const unsigned char*>(image.data());
+  const uint64_t n = image.size();
+  const uint64_t prefix = 8 + 2 * sizes.sizeof_size + sizes.sizeof_addr;
+  segment_size = 0;
+  if (at > n || n - at < prefix) return "";  // libhdf5 cannot read it: its own error
+  if (std::memcmp(data + at, "HEAP", 4) != 0 || data[at + 4] != 0) return "";
+  const uint64_t size = decode(data + at + 8, sizes.sizeof_size);
+  const uint64_t segment = decode(data + at + 8 + 2 * sizes.sizeof_size, sizes.sizeof_addr);
+  const std::string where = "the local heap at byte " + std::to_string(at);
+  if (segment > n - sizes.base || size > n - sizes.base - segment) {
+    return where + " declares a data segment of " + std::to_string(size) + " bytes at address " +
+           std::to_string(segment) + ", past the end of the file's " + std::to_string(n) +
+           " bytes";
+  }
+  // libhdf5 strdup()s and strcmp()s the names at the offsets a group's entries give: the
+  // segment must end in a NUL (names are NUL-terminated and padded, the free block's size is
+  // far below 2^56) for none of them to run past it.
+  if (size > 0 && data[sizes.base + segment + size - 1] != '\0') {
+    return where + " does not end in a NUL: a name in it could run past its end";
+  }
+  segment_size = size;
+  return "";
+}
+
+// What is wrong with the group B-tree (version 1, node type 0) at `btree` and its symbol table
+// nodes, whose names lie in a local heap data segment of `segment_size` bytes, or "".
+// libhdf5 1.10.8 takes each key and each entry's name offset into the heap unchecked
+// (H5HL_offset_into only asserts), and decodes as many entries as a node says into an array
+// of 2K (H5G__cache_node_deserialize).
+std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t segment_size,
+                               const Hdf5Sizes& sizes) {
+  const auto* data = reinterpret_cast<const unsigned char*>(image.data());
+  const uint64_t n = image.size(), O = sizes.sizeof_addr, L = sizes.sizeof_size;
+  std::vector<uint64_t> nodes{btree};
+  std::set<uint64_t> seen;
+  // Real nodes do not overlap and each key or entry takes at least L bytes.
+  uint64_t budget = n / L + 64;
+  while (!nodes.empty()) {
+    const uint64_t address = nodes.back();
+    nodes.pop_back();
+    if (address > n - sizes.base) continue;
+    const uint64_t at = sizes.base + address;
+    if (n - at < 8 || !seen.insert(at).second) continue;
+    const std::string where = " at byte " + std::to_string(at);
+    if (std::memcmp(data + at, "TREE", 4) == 0 && data[at + 4] == 0) {
+      const uint64_t used = decode(data + at + 6, 2);
+      if (used > 2 * sizes.group_internal_k) continue;  // libhdf5 refuses the node itself
+      const uint64_t size = 8 + 2 * O + (used + 1) * L + used * O;
+      if (size > n - at) continue;  // libhdf5 cannot read it: its own error
+      if (budget < used + 1) return "the group B-tree's nodes overlap (more entries than the file holds)";
+      budget -= used + 1;
+      uint64_t p = at + 8 + 2 * O;
+      for (uint64_t k = 0; k <= used; ++k) {
+        const uint64_t key = decode(data + p, L);
+        if (key >= segment_size) {
+          return "the group B-tree node" + where + " has a key at heap offset " +
+                 std::to_string(key) + ", past the local heap's " + std::to_string(segment_size) +
+                 " bytes";
+        }
+        p += L;
+        if (k < used) {
+          nodes.push_back(decode(data + p, O));
+          p += O;
+        }
+      }
+    } else if (std::memcmp(data + at, "SNOD", 4) == 0 && data[at + 4] == 1) {
+      const uint64_t count = decode(data + at + 6, 2);
+      if (count > 2 * sizes.group_leaf_k) {
+        return "the symbol table node" + where + " holds " + std::to_string(count) +
+               " entries, more than the " + std::to_string(2 * sizes.group_leaf_k) +
+               " a node of this file can";
+      }
+      const uint64_t entry = L + O + 24;  // name offset, header address, cache type, scratch
+      if (count * entry > n - at - 8) continue;  // libhdf5 cannot read it: its own error
+      if (budget < count) return "the group B-tree's nodes overlap (more entries than the file holds)";
+      budget -= count;
+      for (uint64_t k = 0; k < count; ++k) {
+        const uint64_t name = decode(data + at + 8 + k * entry, L);
+        if (name >= segment_size) {
+          return "the symbol table node" + where + " names entry " + std::to_string(k) +
+                 " at heap offset " + std::to_string(name) + ", past the local heap's " +
+                 std::to_string(segment_size) + " bytes";
+        }
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string object_header_problem(std::string_view image, uint64_t address,
+                                  const Hdf5Sizes& sizes) {
+  if ((sizes.sizeof_addr != 2 && sizes.sizeof_addr != 4 && sizes.sizeof_addr != 8) ||
+      (sizes.sizeof_size != 2 && sizes.sizeof_size != 4 && sizes.sizeof_size != 8)) {
+    return "";
+  }
+  const auto* data = reinterpret_cast<const unsigned char*>(image.data());
+  const uint64_t n = image.size();
+  if (sizes.base > n || address > n - sizes.base || n - sizes.base - address < 16) return "";
+  const uint64_t header = sizes.base + address;
+  if (data[header] != 1) return "";  // version 2 ("OHDR") is checksummed
+  // Version 1 prefix: version, reserved, message count (2), reference count (4), size of the
+  // first chunk (4), 4 bytes of padding; the chunk follows.
+  std::vector<std::pair<uint64_t, uint64_t>> chunks{{header + 16, decode(data + header + 8, 4)}};
+  // Chunks of a real header are disjoint, so they hold at most the file's bytes in all; a
+  // continuation back to a chunk already read is followed once.
+  std::set<uint64_t> seen;
+  uint64_t walked = 0;
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    const auto [begin, size] = chunks[c];
+    if (begin > n || size > n - begin) continue;  // libhdf5 cannot read it: its own error
+    if (!seen.insert(begin).second) continue;
+    walked += size;
+    if (walked > n) {
+      return "the object header at byte " + std::to_string(header) +
+             " has overlapping chunks (more chunk bytes than the file holds)";
+    }
+    const uint64_t end = begin + size;
+    uint64_t p = begin;
+    // Message header (version 1): type (2), size (2), flags (1), 3 reserved bytes.
+    while (end - p >= 8) {
+      const uint64_t type = decode(data + p, 2), m = decode(data + p + 2, 2);
+      const unsigned flags = data[p + 4];
+      const unsigned char* body = data + p + 8;
+      if (m > end - p - 8 || m != align8(m)) break;  // libhdf5 refuses the chunk itself
+      const bool shared = (flags & 0x02) != 0;
+      if (type == 0x0C && !shared) {
+        const std::string problem = attribute_problem(image, body, m, sizes);
+        if (!problem.empty()) {
+          return "the attribute message at byte " + std::to_string(p) + " " + problem;
+        }
+      } else if (type == 0x11 && !shared && m >= 2 * sizes.sizeof_addr) {
+        const uint64_t btree = decode(body, sizes.sizeof_addr);
+        const uint64_t heap = decode(body + sizes.sizeof_addr, sizes.sizeof_addr);
+        if (heap <= n - sizes.base) {
+          uint64_t segment_size = 0;
+          std::string problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size);
+          if (problem.empty() && segment_size > 0) {
+            problem = group_tree_problem(image, btree, segment_size, sizes);
+          }
+          if (!problem.empty()) return problem;
+        }
+      } else if (type == 0x10 && m >= sizes.sizeof_addr + sizes.sizeof_size) {
+        const uint64_t next = decode(body, sizes.sizeof_addr);
+        const uint64_t length = decode(body + sizes.sizeof_addr, sizes.sizeof_size);
+        if (next <= n - sizes.base) chunks.emplace_back(sizes.base + next, length);
+      }
+      p += 8 + m;
+    }
+  }
+  return "";
+}
+
+}  // namespace bcq::continuous

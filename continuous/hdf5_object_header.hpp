@@ -1,0 +1,38 @@
+// Internal: checks that libhdf5 1.10.8 can decode a group's attributes and name heap without
+// reading past what the file holds (it trusts the sizes a file declares there).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bcq::continuous {
+
+/// The sizes an HDF5 file declares in its superblock ("size of offsets", "size of lengths",
+/// the group B-tree's internal K and its symbol table nodes' leaf K) and where its addresses
+/// start in the image (the base address: the user block's size). Defaults: libhdf5's.
+struct Hdf5Sizes {
+  std::size_t sizeof_addr = 8;
+  std::size_t sizeof_size = 8;
+  uint64_t base = 0;
+  uint64_t group_internal_k = 16;
+  uint64_t group_leaf_k = 4;
+};
+
+/// Walks the version-1 object header at `address` (relative to `sizes.base`) of an HDF5 file
+/// image, with its continuation chunks, and checks the two messages libhdf5 1.10.8 decodes
+/// without bounds checks, the way it decodes them:
+/// - each attribute message (H5O_attr_decode): its name must end in a NUL within the message
+///   (libhdf5 strdup()s it), and its datatype, dataspace and data must fit in the message;
+/// - the symbol table message's local heap (H5HL_protect): its data segment must lie inside the
+///   image (libhdf5 allocates the size the heap declares, 4 GiB from a 19 KB file) and end in a
+///   NUL, and every name offset in the group's B-tree and symbol table nodes must fall inside
+///   it; no node may hold more entries than the file's K allows.
+/// Returns "" when both hold, else what is wrong and at which byte. A header that is not
+/// version 1 (version-2 headers carry a checksum libhdf5 verifies first), a chunk or message
+/// libhdf5 would itself refuse, and shared messages are passed over: libhdf5 reports those.
+std::string object_header_problem(std::string_view image, uint64_t address,
+                                  const Hdf5Sizes& sizes);
+
+}  // namespace bcq::continuous

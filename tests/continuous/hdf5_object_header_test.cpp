@@ -1,0 +1,473 @@
+// object_header_problem against object headers built byte by byte from the HDF5 file format
+// specification (IV.A.1.a version-1 object header, IV.A.2.m attribute message, IV.A.2.r
+// symbol table message, III.D local heap, IV.A.2.q continuation), and against files libhdf5
+// writes itself: what libhdf5 1.10.8 decodes safely is passed, what it would read past or
+// size from an untrusted field is named.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "continuous/hdf5_object_header.hpp"
+#include "continuous/replay_buffer.hpp"
+
+namespace bcq::continuous {
+namespace {
+
+void put(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+void pad8(std::string& out) {
+  while (out.size() % 8 != 0) out.push_back('\0');
+}
+
+// A version-1 message: type, size (padded to 8), flags, 3 reserved bytes, the body padded.
+std::string message(uint64_t type, std::string body, unsigned flags = 0) {
+  pad8(body);
+  std::string out;
+  put(out, type, 2);
+  put(out, body.size(), 2);
+  put(out, flags, 1);
+  put(out, 0, 3);
+  return out + body;
+}
+
+// A version-1 object header at the start of an image: the 16-byte prefix, then `messages`.
+std::string header(const std::string& messages, uint64_t message_count = 1) {
+  std::string out;
+  put(out, 1, 1);  // version
+  put(out, 0, 1);
+  put(out, message_count, 2);
+  put(out, 1, 4);  // reference count
+  put(out, messages.size(), 4);
+  put(out, 0, 4);  // padding to 8
+  return out + messages;
+}
+
+// Datatype messages (IV.A.2.d): a little-endian 32-bit integer; a variable-length string of
+// 1-byte characters (its base type follows its 8 header bytes).
+std::string int32_type() {
+  std::string t;
+  put(t, 0x10, 1);  // version 1, class 0 (fixed point)
+  put(t, 0x08, 3);  // signed
+  put(t, 4, 4);
+  put(t, 0, 2);   // bit offset
+  put(t, 32, 2);  // precision
+  return t;
+}
+std::string vlen_string_type() {
+  std::string t;
+  put(t, 0x19, 1);  // version 1, class 9 (variable length)
+  put(t, 0x01, 3);  // a string
+  put(t, 16, 4);
+  std::string base;
+  put(base, 0x10, 1);
+  put(base, 0, 3);
+  put(base, 1, 4);
+  put(base, 0, 2);
+  put(base, 8, 2);
+  return t + base;
+}
+
+// Dataspace messages (IV.A.2.b), version 1: scalar, or one dimension of `n`.
+std::string scalar_space() {
+  std::string s;
+  put(s, 1, 1);
+  put(s, 0, 1);  // rank 0
+  put(s, 0, 1);
+  put(s, 0, 5);
+  return s;
+}
+std::string vector_space(uint64_t n) {
+  std::string s;
+  put(s, 1, 1);
+  put(s, 1, 1);  // rank 1
+  put(s, 0, 1);
+  put(s, 0, 5);
+  put(s, n, 8);
+  return s;
+}
+
+// An attribute message, version 1: name, datatype and dataspace each padded to 8, then data.
+// `name_size` counts the name's NUL, as libhdf5 writes it.
+std::string attribute(const std::string& name, uint64_t name_size, const std::string& type,
+                      const std::string& space, const std::string& data) {
+  std::string body;
+  put(body, 1, 1);
+  put(body, 0, 1);
+  put(body, name_size, 2);
+  put(body, type.size(), 2);
+  put(body, space.size(), 2);
+  body += name;
+  body.push_back('\0');
+  pad8(body);
+  body += type;
+  pad8(body);
+  body += space;
+  pad8(body);
+  return message(0x0C, body + data);
+}
+
+std::string int_attribute(const std::string& name) {
+  std::string value;
+  put(value, 7, 4);
+  return attribute(name, name.size() + 1, int32_type(), scalar_space(), value);
+}
+
+// A variable-length string attribute whose value has `length` characters, object `index` of
+// the global heap collection at byte 4096.
+std::string vlen_attribute(uint64_t length, uint64_t index = 1) {
+  std::string value;
+  put(value, length, 4);
+  put(value, 4096, 8);  // the collection's address
+  put(value, index, 4);
+  return attribute("env", 4, vlen_string_type(), scalar_space(), value);
+}
+
+// A global heap collection of 4096 bytes (III.E) holding object 1 of `size` bytes, then the
+// free space.
+std::string collection(uint64_t size) {
+  std::string out = "GCOL";
+  put(out, 1, 1);
+  put(out, 0, 3);
+  put(out, 4096, 8);
+  put(out, 1, 2);  // index
+  put(out, 1, 2);  // reference count
+  put(out, 0, 4);
+  put(out, size, 8);
+  out.append(size, 'x');
+  pad8(out);
+  const uint64_t free_size = 4096 - out.size();
+  put(out, 0, 2);
+  put(out, 0, 2);
+  put(out, 0, 4);
+  put(out, free_size, 8);
+  out.resize(4096, '\0');
+  return out;
+}
+
+// A symbol table message naming a local heap at `heap`, and that heap (a 32-byte prefix, its
+// data segment of `size` bytes at `segment`).
+std::string symbol_table(uint64_t heap) {
+  std::string body;
+  put(body, 1000, 8);  // the B-tree's address (not read)
+  put(body, heap, 8);
+  return message(0x11, body);
+}
+std::string local_heap(uint64_t size, uint64_t segment) {
+  std::string out = "HEAP";
+  put(out, 0, 4);  // version 0, reserved
+  put(out, size, 8);
+  put(out, 8, 8);  // offset of the free list
+  put(out, segment, 8);
+  return out;
+}
+
+std::string continuation(uint64_t address, uint64_t length) {
+  std::string body;
+  put(body, address, 8);
+  put(body, length, 8);
+  return message(0x10, body);
+}
+
+TEST(ObjectHeader, AWellFormedHeaderPasses) {
+  // Two attributes, a symbol table whose heap's data segment follows the heap, and a
+  // continuation chunk holding a third attribute: as libhdf5 1.10 writes a root group.
+  // Message sizes do not depend on the addresses in them, so the layout is known first.
+  const std::string extra = int_attribute("seed");
+  const uint64_t chunk0_size = int_attribute("count").size() + vlen_attribute(11).size() +
+                               symbol_table(0).size() + continuation(0, 0).size();
+  const uint64_t heap_at = 16 + chunk0_size, extra_at = heap_at + 32 + 88;
+  const std::string image =
+      header(int_attribute("count") + vlen_attribute(11) + symbol_table(heap_at) +
+                 continuation(extra_at, extra.size()),
+             4) +
+      local_heap(88, heap_at + 32) + std::string(88, '\0') + extra;
+  ASSERT_EQ(image.size(), extra_at + extra.size());
+  EXPECT_EQ(object_header_problem(image, 0, {}), "");
+  // The same, with the attribute in the continuation chunk damaged: the walk reaches it.
+  std::string value;
+  put(value, 7, 4);
+  const std::string bad = attribute("seed", 4, int32_type(), scalar_space(), value);
+  ASSERT_EQ(bad.size(), extra.size());
+  EXPECT_EQ(object_header_problem(image.substr(0, extra_at) + bad, 0, {}),
+            "the attribute message at byte " + std::to_string(extra_at) +
+                " has a name that does not end within it");
+}
+
+TEST(ObjectHeader, AnAttributeNameWithoutItsNulIsNamed) {
+  // libhdf5 1.10.8 strdup()s the name: without a NUL inside the message it reads past the
+  // chunk (fuzz/corpus/buffer_hdf5/regression-attribute-name-overread.h5). A name size of 3
+  // for "env" leaves the NUL outside the name.
+  std::string value;
+  put(value, 7, 4);
+  const std::string bad = attribute("env", 3, int32_type(), scalar_space(), value);
+  EXPECT_EQ(object_header_problem(header(int_attribute("count") + bad, 2), 0, {}),
+            "the attribute message at byte " + std::to_string(16 + int_attribute("count").size()) +
+                " has a name that does not end within it");
+  // A name size past the message, and a size of 0.
+  EXPECT_NE(object_header_problem(header(attribute("env", 200, int32_type(), scalar_space(), value)), 0, {}),
+            "");
+  EXPECT_NE(object_header_problem(header(attribute("env", 0, int32_type(), scalar_space(), value)), 0, {}),
+            "");
+}
+
+TEST(ObjectHeader, AttributeDataPastItsMessageIsNamed) {
+  // 1000 int32 values declared, 4 bytes stored: libhdf5 memcpy()s 4000.
+  std::string value;
+  put(value, 7, 4);
+  const std::string problem = object_header_problem(
+      header(attribute("v", 2, int32_type(), vector_space(1000), value)), 0, {});
+  EXPECT_EQ(problem, "the attribute message at byte 16 declares more data than it holds");
+  // The same values, all stored, pass.
+  EXPECT_EQ(object_header_problem(
+                header(attribute("v", 2, int32_type(), vector_space(1000), std::string(4000, 'x'))),
+                0, {}),
+            "");
+  // A datatype or dataspace size running past the message.
+  std::string body;
+  put(body, 1, 1);
+  put(body, 0, 1);
+  put(body, 2, 2);
+  put(body, 900, 2);  // datatype of 900 bytes
+  put(body, 8, 2);
+  body += std::string("v\0", 2) + std::string(6, '\0') + int32_type();
+  EXPECT_EQ(object_header_problem(header(message(0x0C, body)), 0, {}),
+            "the attribute message at byte 16 has a datatype that runs past its end");
+}
+
+TEST(ObjectHeader, AVariableLengthValueLongerThanTheFileIsNamed) {
+  // libhdf5 1.10.8 sizes and zeroes its conversion buffer from the stored length before it
+  // reads the heap: 2^32 - 1 characters from a small file took minutes
+  // (fuzz/corpus/buffer_hdf5/regression-vlen-length-4gib.h5).
+  const std::string ok = header(vlen_attribute(11));
+  EXPECT_EQ(object_header_problem(ok + std::string(5000, '\0'), 0, {}), "");
+  const std::string image = header(vlen_attribute(0xffffffff)) + std::string(5000, '\0');
+  EXPECT_EQ(object_header_problem(image, 0, {}),
+            "the attribute message at byte 16 has a variable-length value of 4294967295 "
+            "elements of 1 byte, more than the file's " + std::to_string(image.size()) + " bytes");
+}
+
+TEST(ObjectHeader, AVariableLengthValueMustBeAnObjectOfItsCollection) {
+  // libhdf5 1.10.8's H5HG_read dereferences the entry of an index the collection does not
+  // hold (a segfault: fuzz/corpus/buffer_hdf5/regression-global-heap-missing-object.h5) and
+  // copies the object whole into a buffer of the value's length.
+  auto file = [](const std::string& attr, uint64_t object_size) {
+    std::string image = header(attr);
+    image.resize(4096, '\0');
+    return image + collection(object_size);
+  };
+  EXPECT_EQ(object_header_problem(file(vlen_attribute(11), 11), 0, {}), "");
+  EXPECT_EQ(object_header_problem(file(vlen_attribute(11, 2), 11), 0, {}),
+            "the attribute message at byte 16 refers to object 2 of the global heap collection "
+            "at address 4096, which does not hold it");
+  EXPECT_EQ(object_header_problem(file(vlen_attribute(5), 11), 0, {}),
+            "the attribute message at byte 16 has a variable-length value of 5 elements whose "
+            "global heap object holds 11 bytes");
+  // An empty value reads no object; the free space (index 0) is no value's object.
+  EXPECT_EQ(object_header_problem(file(vlen_attribute(0, 7), 11), 0, {}), "");
+  EXPECT_NE(object_header_problem(file(vlen_attribute(11, 0), 11), 0, {}), "");
+}
+
+// A group as libhdf5 1.10 writes one (IV.A.2.r, III.A.1, III.B, III.D): its header (40 bytes)
+// with a symbol table message, the local heap at 40 whose 24-byte data segment at 72 holds ""
+// and "rewards", the B-tree at 96 (one child, keys "" and "rewards") and the symbol table node
+// at 144 with one entry named "rewards".
+struct Group {
+  uint64_t key1 = 8, entry_name = 8, entries = 1;
+  char heap_last = '\0';
+  std::string image() const {
+    std::string body;
+    put(body, 96, 8);  // the B-tree
+    put(body, 40, 8);  // the local heap
+    std::string out = header(message(0x11, body)) + local_heap(24, 72);
+    std::string segment(8, '\0');
+    segment += std::string("rewards\0", 8);
+    segment += std::string(8, '\0');
+    segment.back() = heap_last;
+    out += segment;
+    std::string tree = "TREE";
+    put(tree, 0, 1);  // group nodes
+    put(tree, 0, 1);  // level 0: children are symbol table nodes
+    put(tree, 1, 2);
+    put(tree, ~uint64_t{0}, 8);  // no siblings
+    put(tree, ~uint64_t{0}, 8);
+    put(tree, 0, 8);  // key 0: ""
+    put(tree, 144, 8);
+    put(tree, key1, 8);
+    out += tree;
+    std::string node = "SNOD";
+    put(node, 1, 1);
+    put(node, 0, 1);
+    put(node, entries, 2);
+    put(node, entry_name, 8);
+    put(node, 500, 8);  // the dataset's object header (not read)
+    put(node, 0, 4);
+    put(node, 0, 4);
+    node.append(16, '\0');
+    out += node;
+    return out;
+  }
+};
+
+TEST(ObjectHeader, EveryNameOffsetOfAGroupMustFallInItsLocalHeap) {
+  // libhdf5 1.10.8 takes the B-tree's keys and the entries' name offsets into the heap
+  // unchecked, and strdup()s the names (fuzz/corpus/buffer_hdf5/regression-symbol-name-overread.h5).
+  ASSERT_EQ(Group{}.image().size(), 192u);
+  EXPECT_EQ(object_header_problem(Group{}.image(), 0, {}), "");
+  Group key;
+  key.key1 = 500;
+  EXPECT_EQ(object_header_problem(key.image(), 0, {}),
+            "the group B-tree node at byte 96 has a key at heap offset 500, past the local "
+            "heap's 24 bytes");
+  Group entry;
+  entry.entry_name = 24;
+  EXPECT_EQ(object_header_problem(entry.image(), 0, {}),
+            "the symbol table node at byte 144 names entry 0 at heap offset 24, past the local "
+            "heap's 24 bytes");
+  Group unterminated;
+  unterminated.heap_last = 'x';
+  EXPECT_EQ(object_header_problem(unterminated.image(), 0, {}),
+            "the local heap at byte 40 does not end in a NUL: a name in it could run past its end");
+  // libhdf5 decodes as many entries as a node says into an array of 2K (K = 4 here).
+  Group crowded;
+  crowded.entries = 9;
+  EXPECT_EQ(object_header_problem(crowded.image(), 0, {}),
+            "the symbol table node at byte 144 holds 9 entries, more than the 8 a node of this "
+            "file can");
+  Hdf5Sizes larger_k;
+  larger_k.group_leaf_k = 8;
+  std::string roomy = crowded.image();
+  roomy.resize(144 + 8 + 9 * 40, '\0');
+  EXPECT_EQ(object_header_problem(roomy, 0, larger_k), "");
+}
+
+TEST(ObjectHeader, ALocalHeapLargerThanTheFileIsNamed) {
+  // libhdf5 1.10.8 allocates the data segment's size as declared (4 GiB from a 19 KB file:
+  // fuzz/corpus/buffer_hdf5/regression-local-heap-4gib.h5).
+  std::string image = header(symbol_table(40));
+  ASSERT_EQ(image.size(), 40u);
+  image += local_heap(4294967120, 72) + std::string(100, '\0');
+  EXPECT_EQ(object_header_problem(image, 0, {}),
+            "the local heap at byte 40 declares a data segment of 4294967120 bytes at address "
+            "72, past the end of the file's 172 bytes");
+  // The segment that fits passes; one starting past the end does not.
+  std::string fits = header(symbol_table(40)) + local_heap(100, 72) + std::string(100, '\0');
+  EXPECT_EQ(object_header_problem(fits, 0, {}), "");
+  std::string beyond = header(symbol_table(40)) + local_heap(1, 5000) + std::string(100, '\0');
+  EXPECT_NE(object_header_problem(beyond, 0, {}), "");
+}
+
+TEST(ObjectHeader, ContinuationChunksAreWalkedAndAddressesCountFromTheBase) {
+  // The damaged attribute sits in a continuation chunk, and the whole file follows a user
+  // block of 512 bytes: addresses in the file count from the superblock after it.
+  std::string value;
+  put(value, 7, 4);
+  const std::string bad = attribute("env", 3, int32_type(), scalar_space(), value);
+  const std::string chunk0 = int_attribute("count") + continuation(0, 0);
+  const uint64_t bad_at = 16 + chunk0.size();
+  const std::string file = header(int_attribute("count") + continuation(bad_at, bad.size()), 2) + bad;
+  const std::string image = std::string(512, 'u') + file;
+  Hdf5Sizes sizes;
+  sizes.base = 512;
+  EXPECT_EQ(object_header_problem(image, 0, sizes),
+            "the attribute message at byte " + std::to_string(512 + bad_at) +
+                " has a name that does not end within it");
+}
+
+TEST(ObjectHeader, WhatLibhdf5RefusesItselfIsPassedOver) {
+  std::string value;
+  put(value, 7, 4);
+  const std::string bad = attribute("env", 3, int32_type(), scalar_space(), value);
+  // A version-2 header ("OHDR", checksummed), a message running past its chunk, a shared
+  // message, an address past the file, sizes of offsets libhdf5 does not write.
+  EXPECT_EQ(object_header_problem("OHDR" + std::string(60, '\x02'), 0, {}), "");
+  std::string past = header(bad);
+  past[16 + 2] = static_cast<char>(0xf0);  // the message's size: 240 bytes more than the chunk
+  EXPECT_EQ(object_header_problem(past, 0, {}), "");
+  std::string shared = bad;
+  shared[4] = 0x02;
+  EXPECT_EQ(object_header_problem(header(shared), 0, {}), "");
+  EXPECT_EQ(object_header_problem(header(bad), 1u << 20, {}), "");
+  Hdf5Sizes odd;
+  odd.sizeof_addr = 3;
+  EXPECT_EQ(object_header_problem(header(bad), 0, odd), "");
+}
+
+TEST(ObjectHeader, ContinuationLoopsEndAndOverlappingChunksAreRefused) {
+  // A continuation back to its own chunk is followed once.
+  const uint64_t chunk = int_attribute("count").size() + continuation(0, 0).size();
+  EXPECT_EQ(object_header_problem(header(int_attribute("count") + continuation(16, chunk), 2), 0, {}),
+            "");
+  // Chunks at every 8th byte, each to the end of the file: more chunk bytes than the file
+  // holds (a real header's chunks are disjoint), refused after a linear walk.
+  std::string messages;
+  for (int k = 0; k < 64; ++k) messages += continuation(16 + 8 * k, 2048);
+  std::string image = header(messages, 64);
+  image.resize(4096, '\0');
+  EXPECT_NE(object_header_problem(image, 0, {}).find("overlapping chunks"), std::string::npos);
+}
+
+// A file libhdf5 writes in memory with the default (earliest) format, as h5py and bcq do,
+// holding a root attribute named `name` and one dataset.
+std::vector<char> libhdf5_file(const char* name) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_core(fapl, 1 << 16, 0);
+  hid_t file = H5Fcreate("object-header-test.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attr = H5Acreate2(file, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+  const int32_t seven = 7;
+  H5Awrite(attr, H5T_NATIVE_INT32, &seven);
+  H5Aclose(attr);
+  const hsize_t dims[1] = {4};
+  hid_t vec = H5Screate_simple(1, dims, nullptr);
+  hid_t set = H5Dcreate2(file, "rewards", H5T_IEEE_F32LE, vec, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const float values[4] = {1, 2, 3, 4};
+  H5Dwrite(set, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+  H5Dclose(set);
+  H5Sclose(vec);
+  H5Sclose(space);
+  H5Fflush(file, H5F_SCOPE_GLOBAL);
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  std::vector<char> image(static_cast<std::size_t>(size));
+  H5Fget_file_image(file, image.data(), image.size());
+  H5Fclose(file);
+  H5Pclose(fapl);
+  return image;
+}
+
+TEST(ObjectHeader, TheRootGroupOfAFileLibhdf5WritesIsFoundAndChecked) {
+  // The walk must find the real root header's attribute message: with the NUL of its name
+  // overwritten, the loader refuses the file with this check's words instead of handing it
+  // to libhdf5's decoder.
+  const std::string name = "abcdefghijklmno";  // 16 bytes with its NUL: no padding after it
+  std::vector<char> image = libhdf5_file(name.c_str());
+  ASSERT_FALSE(image.empty());
+  const std::string bytes(image.begin(), image.end());
+  const std::size_t at = bytes.find(name + '\0');
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(bytes.find(name, at + 1), std::string::npos);
+  try {
+    load_buffer_image(image.data(), image.size(), "image.h5", {});
+    FAIL() << "loaded a file without observations";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
+  }
+  image[at + name.size()] = 'p';
+  try {
+    load_buffer_image(image.data(), image.size(), "image.h5", {});
+    FAIL() << "loaded a corrupt file";
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("image.h5: corrupt HDF5 file: the attribute message at byte ", 0), 0u)
+        << what;
+    EXPECT_NE(what.find("has a name that does not end within it"), std::string::npos) << what;
+  }
+}
+
+}  // namespace
+}  // namespace bcq::continuous
