@@ -21,21 +21,22 @@ uint64_t decode(const unsigned char* p, std::size_t bytes) {
 uint64_t align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
 constexpr uint64_t kUnknown = ~uint64_t{0};
+constexpr uint64_t kTooShort = ~uint64_t{0} - 1;
 
 // The size in bytes of one element of the datatype message at `d` (`n` bytes), as libhdf5
 // 1.10.8 takes it when it sizes an attribute's data, or kUnknown for the classes whose encoded
-// properties this check does not follow (it then skips the data-size check). Returns 0 when the
-// message is shorter than its class's fixed properties (libhdf5 would read past it).
+// properties this check does not follow (it then skips the data-size check), or kTooShort when
+// the message is shorter than its class's fixed properties (libhdf5 would read past it).
 uint64_t element_size(const unsigned char* d, uint64_t n, const Hdf5Sizes& sizes) {
-  if (n < 8) return 0;
+  if (n < 8) return kTooShort;
   const unsigned type_class = d[0] & 0x0f;
   const uint64_t size = decode(d + 4, 4);
   switch (type_class) {
     case 0:  // fixed-point: bit offset, bit precision
     case 4:  // bitfield: the same
-      return n < 12 ? 0 : size;
+      return n < 12 ? kTooShort : size;
     case 1:  // floating point: offset, precision, exponent and mantissa fields, bias
-      return n < 20 ? 0 : size;
+      return n < 20 ? kTooShort : size;
     case 3:  // string: no properties
       return size;
     case 9: {  // variable length: stored as a length, a heap address and an index
@@ -93,7 +94,7 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
   if (at > m) return "has a dataspace that runs past its end";
   if (flags & 3) return "";  // a shared datatype or dataspace: sizes not in this message
   const uint64_t element = element_size(type, type_size, sizes);
-  if (element == 0) return "has a datatype shorter than its class's properties";
+  if (element == kTooShort) return "has a datatype shorter than its class's properties";
   bool space_fits = true;
   const uint64_t points = dataspace_points(space, space_size, sizes, space_fits);
   if (!space_fits) return "has a dataspace shorter than its dimensions";
@@ -133,6 +134,52 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
                " elements whose global heap object holds " + std::to_string(size) + " bytes";
       }
     }
+  }
+  return "";
+}
+
+// What is wrong with the fill value message (new: 0x05, old: 0x04) at `d` (`m` bytes), or "".
+// libhdf5 1.10.8 allocates the size it declares and copies that many bytes from the message.
+std::string fill_value_problem(const unsigned char* d, uint64_t m, bool old_format) {
+  uint64_t at = 0;
+  if (old_format) {
+    at = 0;
+  } else {
+    if (m < 2 || d[0] < 1 || d[0] > 3) return "";  // libhdf5 refuses the version itself
+    if (d[0] < 3) {
+      if (m < 4) return "is shorter than its header";
+      if (d[3] == 0) return "";  // no fill value defined: no size stored
+      at = 4;
+    } else {
+      if ((d[1] & 0x10) != 0 || (d[1] & 0x20) == 0) return "";  // no value stored
+      at = 2;
+    }
+  }
+  if (m < at + 4) return "is shorter than its header";
+  const uint64_t size = decode(d + at, 4);
+  if (size > m - at - 4) {
+    return "declares a fill value of " + std::to_string(size) + " bytes and holds " +
+           std::to_string(m - at - 4);
+  }
+  return "";
+}
+
+// What is wrong with the data layout message (version 3) at `d` (`m` bytes), or "". libhdf5
+// 1.10.8 copies a compact dataset's data and reads a chunked one's dimensions as declared.
+std::string layout_problem(const unsigned char* d, uint64_t m, const Hdf5Sizes& sizes) {
+  if (m < 2 || d[0] != 3) return "";
+  if (d[1] == 0) {  // compact: size (2 bytes), then the data
+    if (m < 4) return "is shorter than its header";
+    const uint64_t size = decode(d + 2, 2);
+    if (size > m - 4) {
+      return "declares " + std::to_string(size) + " bytes of compact data and holds " +
+             std::to_string(m - 4);
+    }
+  } else if (d[1] == 2) {  // chunked: rank + 1 (1 byte), B-tree address, 4 bytes a dimension
+    if (m < 3) return "is shorter than its header";
+    const uint64_t dims = d[2];
+    if (dims == 0 || dims > 33) return "";  // libhdf5 refuses the rank itself
+    if (m - 3 < sizes.sizeof_addr + 4 * dims) return "is shorter than its chunk dimensions";
   }
   return "";
 }
@@ -232,8 +279,53 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
 
 }  // namespace
 
+namespace {
+
+// A shared message names the object header that holds the message itself (a committed
+// datatype): libhdf5 decodes that one instead. Followed this deep at most.
+constexpr int kMaxSharedDepth = 4;
+
+// What one check has walked: the chunks read (a real file's are disjoint, so their bytes add
+// up to no more than the file's, whichever headers share a committed datatype).
+struct Walk {
+  std::set<uint64_t> chunks;
+  uint64_t bytes = 0;
+};
+
+std::string header_problem(std::string_view image, uint64_t address, const Hdf5Sizes& sizes,
+                           int depth, Walk& walk);
+
+// What is wrong with the shared message at `d` (`m` bytes, at byte `at`), or "".
+std::string shared_problem(std::string_view image, const unsigned char* d, uint64_t m,
+                           uint64_t at, const Hdf5Sizes& sizes, int depth, Walk& walk) {
+  const std::string where = "the shared message at byte " + std::to_string(at);
+  if (m < 2) return where + " is shorter than its header";
+  const unsigned version = d[0], kind = d[1];
+  if (version < 1 || version > 3) return "";  // libhdf5 refuses the version itself
+  // Version 1: version, reserved, 6 reserved bytes, a name offset, the address. Later: version,
+  // kind, then a heap ID of 8 bytes (kind 1, the shared message table) or the address.
+  const uint64_t need = version == 1 ? 8 + sizes.sizeof_size + sizes.sizeof_addr
+                        : kind == 1  ? 2 + 8
+                                     : 2 + sizes.sizeof_addr;
+  if (m < need) return where + " is shorter than what it must hold";
+  if (version >= 2 && kind == 1) return "";  // the shared message table: not followed
+  const uint64_t target = decode(d + need - sizes.sizeof_addr, sizes.sizeof_addr);
+  if (depth >= kMaxSharedDepth) return "";
+  return header_problem(image, target, sizes, depth + 1, walk);
+}
+
+}  // namespace
+
 std::string object_header_problem(std::string_view image, uint64_t address,
                                   const Hdf5Sizes& sizes) {
+  Walk walk;
+  return header_problem(image, address, sizes, 0, walk);
+}
+
+namespace {
+
+std::string header_problem(std::string_view image, uint64_t address, const Hdf5Sizes& sizes,
+                           int depth, Walk& walk) {
   if ((sizes.sizeof_addr != 2 && sizes.sizeof_addr != 4 && sizes.sizeof_addr != 8) ||
       (sizes.sizeof_size != 2 && sizes.sizeof_size != 4 && sizes.sizeof_size != 8)) {
     return "";
@@ -248,14 +340,12 @@ std::string object_header_problem(std::string_view image, uint64_t address,
   std::vector<std::pair<uint64_t, uint64_t>> chunks{{header + 16, decode(data + header + 8, 4)}};
   // Chunks of a real header are disjoint, so they hold at most the file's bytes in all; a
   // continuation back to a chunk already read is followed once.
-  std::set<uint64_t> seen;
-  uint64_t walked = 0;
   for (std::size_t c = 0; c < chunks.size(); ++c) {
     const auto [begin, size] = chunks[c];
     if (begin > n || size > n - begin) continue;  // libhdf5 cannot read it: its own error
-    if (!seen.insert(begin).second) continue;
-    walked += size;
-    if (walked > n) {
+    if (!walk.chunks.insert(begin).second) continue;
+    walk.bytes += size;
+    if (walk.bytes > n) {
       return "the object header at byte " + std::to_string(header) +
              " has overlapping chunks (more chunk bytes than the file holds)";
     }
@@ -268,7 +358,10 @@ std::string object_header_problem(std::string_view image, uint64_t address,
       const unsigned char* body = data + p + 8;
       if (m > end - p - 8 || m != align8(m)) break;  // libhdf5 refuses the chunk itself
       const bool shared = (flags & 0x02) != 0;
-      if (type == 0x0C && !shared) {
+      if (shared && type != 0x10 && type != 0x11) {
+        const std::string problem = shared_problem(image, body, m, p, sizes, depth, walk);
+        if (!problem.empty()) return problem;
+      } else if (type == 0x0C && !shared) {
         const std::string problem = attribute_problem(image, body, m, sizes);
         if (!problem.empty()) {
           return "the attribute message at byte " + std::to_string(p) + " " + problem;
@@ -284,6 +377,30 @@ std::string object_header_problem(std::string_view image, uint64_t address,
           }
           if (!problem.empty()) return problem;
         }
+      } else if (!shared && (type == 0x01 || type == 0x03 || type == 0x04 || type == 0x05 ||
+                             type == 0x08)) {
+        // The messages libhdf5 decodes when it opens a dataset: dataspace, datatype, fill
+        // value (old and new) and layout.
+        std::string problem;
+        bool fits = true;
+        if (type == 0x01) {
+          dataspace_points(body, m, sizes, fits);
+          if (!fits) problem = "is shorter than its dimensions";
+        } else if (type == 0x03) {
+          if (element_size(body, m, sizes) == kTooShort) problem = "is shorter than its class's properties";
+        } else if (type == 0x08) {
+          problem = layout_problem(body, m, sizes);
+        } else {
+          problem = fill_value_problem(body, m, type == 0x04);
+        }
+        if (!problem.empty()) {
+          const char* what = type == 0x01   ? "dataspace"
+                             : type == 0x03 ? "datatype"
+                             : type == 0x08 ? "data layout"
+                                            : "fill value";
+          return std::string("the ") + what + " message at byte " + std::to_string(p) + " " +
+                 problem;
+        }
       } else if (type == 0x10 && m >= sizes.sizeof_addr + sizes.sizeof_size) {
         const uint64_t next = decode(body, sizes.sizeof_addr);
         const uint64_t length = decode(body + sizes.sizeof_addr, sizes.sizeof_size);
@@ -294,5 +411,7 @@ std::string object_header_problem(std::string_view image, uint64_t address,
   }
   return "";
 }
+
+}  // namespace
 
 }  // namespace bcq::continuous

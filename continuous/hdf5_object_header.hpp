@@ -21,7 +21,7 @@ struct Hdf5Sizes {
 };
 
 /// Walks the version-1 object header at `address` (relative to `sizes.base`) of an HDF5 file
-/// image, with its continuation chunks, and checks the two messages libhdf5 1.10.8 decodes
+/// image, with its continuation chunks, and checks the messages libhdf5 1.10.8 decodes
 /// without bounds checks, the way it decodes them:
 /// - each attribute message (H5O_attr_decode): its name must end in a NUL within the message
 ///   (libhdf5 strdup()s it), and its datatype, dataspace and data must fit in the message;
@@ -29,9 +29,15 @@ struct Hdf5Sizes {
 ///   image (libhdf5 allocates the size the heap declares, 4 GiB from a 19 KB file) and end in a
 ///   NUL, and every name offset in the group's B-tree and symbol table nodes must fall inside
 ///   it; no node may hold more entries than the file's K allows.
-/// Returns "" when both hold, else what is wrong and at which byte. A header that is not
+/// - the messages libhdf5 decodes when it opens a dataset: the dataspace's dimensions, the
+///   datatype's class properties, the fill value's and a compact layout's data must fit in
+///   their messages (a 2.4 GB fill value from a 10 KB file);
+/// - a shared message must hold its address, and the header it names (a committed datatype)
+///   is checked the same way, 4 deep at most.
+/// Returns "" when all hold, else what is wrong and at which byte. A header that is not
 /// version 1 (version-2 headers carry a checksum libhdf5 verifies first), a chunk or message
-/// libhdf5 would itself refuse, and shared messages are passed over: libhdf5 reports those.
+/// libhdf5 would itself refuse, and messages in the shared message table are passed over:
+/// libhdf5 reports those. Chunks read in all may not add up to more than the image's bytes.
 std::string object_header_problem(std::string_view image, uint64_t address,
                                   const Hdf5Sizes& sizes);
 

@@ -346,6 +346,93 @@ TEST(ObjectHeader, EveryNameOffsetOfAGroupMustFallInItsLocalHeap) {
   EXPECT_EQ(object_header_problem(roomy, 0, larger_k), "");
 }
 
+// A dataset's header as libhdf5 1.10 writes one: dataspace (1), datatype (3), fill value
+// (5, version 2), layout (8, version 3); `fill` and `layout` replace the last two bodies.
+std::string dataset_header(const std::string& fill, const std::string& layout) {
+  return header(message(0x01, vector_space(4)) + message(0x03, int32_type()) +
+                    message(0x05, fill) + message(0x08, layout),
+                4);
+}
+std::string fill_value(uint64_t size, const std::string& value) {
+  std::string f;
+  put(f, 2, 1);  // version 2
+  put(f, 2, 1);  // allocation time: late
+  put(f, 2, 1);  // write time: if set
+  put(f, 1, 1);  // defined
+  put(f, size, 4);
+  return f + value;
+}
+std::string compact_layout(uint64_t size, const std::string& data) {
+  std::string l;
+  put(l, 3, 1);
+  put(l, 0, 1);  // compact
+  put(l, size, 2);
+  return l + data;
+}
+
+TEST(ObjectHeader, WhatOpeningADatasetDecodesMustFitInItsMessages) {
+  // libhdf5 1.10.8 allocates a fill value's declared size and copies that many bytes, and
+  // copies a compact dataset's data the same way (a 2.4 GB fill value from a 10 KB file).
+  const std::string good = dataset_header(fill_value(4, "abcd"), compact_layout(16, std::string(16, 'x')));
+  EXPECT_EQ(object_header_problem(good, 0, {}), "");
+  const uint64_t fill_at = 16 + message(0x01, vector_space(4)).size() + message(0x03, int32_type()).size();
+  EXPECT_EQ(object_header_problem(dataset_header(fill_value(0x8e000002, "abcd"), compact_layout(0, "")), 0, {}),
+            "the fill value message at byte " + std::to_string(fill_at) +
+                " declares a fill value of 2382364674 bytes and holds 8");  // 4, and the message's padding
+  const uint64_t layout_at = fill_at + message(0x05, fill_value(4, "abcd")).size();
+  EXPECT_EQ(object_header_problem(dataset_header(fill_value(4, "abcd"), compact_layout(4000, "xx")), 0, {}),
+            "the data layout message at byte " + std::to_string(layout_at) +
+                " declares 4000 bytes of compact data and holds 4");
+  // An undefined fill value stores no size.
+  std::string undefined = fill_value(0, "");
+  undefined.resize(4);
+  undefined[3] = 0;
+  EXPECT_EQ(object_header_problem(dataset_header(undefined, compact_layout(0, "")), 0, {}), "");
+  // A dataspace shorter than its dimensions, a datatype shorter than its class's properties.
+  std::string space = vector_space(4);
+  space[1] = 5;  // rank 5: 40 bytes of dimensions in a 16-byte message
+  EXPECT_EQ(object_header_problem(header(message(0x01, space)), 0, {}),
+            "the dataspace message at byte 16 is shorter than its dimensions");
+  EXPECT_EQ(object_header_problem(header(message(0x03, int32_type().substr(0, 8))), 0, {}),
+            "the datatype message at byte 16 is shorter than its class's properties");
+  // A floating-point type of size 0 is libhdf5's to refuse, not a short message.
+  std::string zero = int32_type();
+  zero[4] = 0;
+  EXPECT_EQ(object_header_problem(header(message(0x03, zero)), 0, {}), "");
+}
+
+TEST(ObjectHeader, ASharedMessageMustHoldItsAddressAndWhatItNamesIsChecked) {
+  // A datatype message shared with a committed datatype: version 2, kind 2 (another object
+  // header), its address. libhdf5 1.10.8 decodes the message of the header it names, and read
+  // past a shared message of 0 bytes (fuzz/corpus/buffer_hdf5/regression-shared-message-without-address.h5).
+  auto shared_type = [](uint64_t address) {
+    std::string body;
+    put(body, 2, 1);
+    put(body, 2, 1);
+    put(body, address, 8);
+    return message(0x03, body, 0x02);
+  };
+  const std::string committed = header(message(0x03, int32_type()));
+  std::string image = header(shared_type(64));
+  image.resize(64, '\0');
+  EXPECT_EQ(object_header_problem(image + committed, 0, {}), "");
+  // The committed datatype's own message too short: named at its byte.
+  const std::string short_committed = header(message(0x03, int32_type().substr(0, 8)));
+  EXPECT_EQ(object_header_problem(image + short_committed, 0, {}),
+            "the datatype message at byte 80 is shorter than its class's properties");
+  // A shared message of 0 bytes, and one of 8 (6 padded) too short for its 8-byte address.
+  EXPECT_EQ(object_header_problem(header(message(0x03, "", 0x02)), 0, {}),
+            "the shared message at byte 16 is shorter than its header");
+  std::string truncated;
+  put(truncated, 2, 1);
+  put(truncated, 2, 1);
+  put(truncated, 64, 4);
+  EXPECT_EQ(object_header_problem(header(message(0x03, truncated, 0x02)), 0, {}),
+            "the shared message at byte 16 is shorter than what it must hold");
+  // A header that names itself ends (each chunk is read once).
+  EXPECT_EQ(object_header_problem(header(shared_type(0)), 0, {}), "");
+}
+
 TEST(ObjectHeader, ALocalHeapLargerThanTheFileIsNamed) {
   // libhdf5 1.10.8 allocates the data segment's size as declared (4 GiB from a 19 KB file:
   // fuzz/corpus/buffer_hdf5/regression-local-heap-4gib.h5).

@@ -67,9 +67,10 @@ TEST(FuzzFindings, UndecodableAttributesAreRefusedBeforeLibhdf5CrashesOnThem) {
 TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
   // Found by fuzz_buffer_hdf5: corrupt files on which libhdf5 1.10.8 reads past a buffer
   // (strdup of an unterminated name), allocates what a 19 KB file declares (4 GiB), zeroes a
-  // 4 GiB buffer for a variable-length string (minutes), or dereferences a global heap object
-  // that does not exist (a segfault in the release build); and one on which bcq's own flag
-  // reader let H5Dread write 8 bytes per 1-byte flag. Each must be refused first
+  // 4 GiB buffer for a variable-length string (minutes), dereferences a global heap object
+  // that does not exist or decodes a shared message of 0 bytes (segfaults in the release
+  // build), or zeroes a conversion buffer for 2.8 GB "floats" (10 s); and one on which bcq's
+  // own flag reader let H5Dread write 8 bytes per 1-byte flag. Each must be refused first
   // (continuous/hdf5_object_header.hpp), exit 2 and one line.
   const struct {
     const char* file;
@@ -84,6 +85,10 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
        "of the global heap collection at address 2048, which does not hold it"},
       {"regression-enum-base-wider-than-enum.h5",
        "dataset 'episode_2/truncations' is an enum wider than numpy's bool"},
+      {"regression-shared-message-without-address.h5",
+       "the shared message at byte 4920 is shorter than its header"},
+      {"regression-float-of-2gb.h5",
+       "dataset 'episode_2/actions' holds numbers of 2785017860 bytes (1 to 16 are read)"},
   };
   for (const auto& f : findings) {
     const std::string path = std::string(BCQ_SOURCE_DIR) + "/fuzz/corpus/buffer_hdf5/" + f.file;
