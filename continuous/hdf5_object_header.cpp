@@ -48,6 +48,37 @@ uint64_t element_size(const unsigned char* d, uint64_t n, const Hdf5Sizes& sizes
   }
 }
 
+// What is wrong with the enumeration datatype message at `d` (`n` bytes), or "" (also for other
+// classes): its base type, member names and values must lie in the message, and it must be as
+// wide as its base type. libhdf5 1.10.8 strdup()s the names, allocates the values by the
+// enumeration's size and copies them by the base type's (65,538 bytes out of a 40-byte message).
+std::string enum_problem(const unsigned char* d, uint64_t n) {
+  if (n < 8 || (d[0] & 0x0f) != 8) return "";
+  const unsigned version = d[0] >> 4;
+  const uint64_t members = decode(d + 1, 2), size = decode(d + 4, 4);
+  // The base type: a fixed-point (4 bytes of properties) or floating-point (12) type.
+  if (n < 16) return "is an enumeration shorter than its base type";
+  const unsigned base_class = d[8] & 0x0f;
+  if (base_class != 0 && base_class != 1) return "";  // not one libhdf5 writes: not followed
+  uint64_t p = 16 + (base_class == 0 ? 4 : 12);
+  if (p > n) return "is an enumeration shorter than its base type";
+  const uint64_t base_size = decode(d + 12, 4);
+  if (size != base_size) {
+    return "is an enumeration " + std::to_string(size) + " bytes wide over a base type " +
+           std::to_string(base_size) + " bytes wide";
+  }
+  for (uint64_t k = 0; k < members; ++k) {
+    const void* end = p < n ? std::memchr(d + p, '\0', n - p) : nullptr;
+    if (end == nullptr) return "has an enumeration member name that does not end within it";
+    const uint64_t length = static_cast<uint64_t>(static_cast<const unsigned char*>(end) - (d + p));
+    p += version >= 3 ? length + 1 : align8(length + 1);
+  }
+  if (p > n || (base_size != 0 && members > (n - p) / base_size)) {
+    return "declares more enumeration values than it holds";
+  }
+  return "";
+}
+
 // The number of elements of the dataspace message at `d` (`n` bytes), or kUnknown when libhdf5
 // would refuse it or the count overflows; sets `fits` false when its dimensions run past it.
 uint64_t dataspace_points(const unsigned char* d, uint64_t n, const Hdf5Sizes& sizes, bool& fits) {
@@ -95,6 +126,8 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
   if (flags & 3) return "";  // a shared datatype or dataspace: sizes not in this message
   const uint64_t element = element_size(type, type_size, sizes);
   if (element == kTooShort) return "has a datatype shorter than its class's properties";
+  const std::string enumeration = enum_problem(type, type_size);
+  if (!enumeration.empty()) return "has a datatype that " + enumeration;
   bool space_fits = true;
   const uint64_t points = dataspace_points(space, space_size, sizes, space_fits);
   if (!space_fits) return "has a dataspace shorter than its dimensions";
@@ -213,7 +246,8 @@ std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Si
 }
 
 // What is wrong with the group B-tree (version 1, node type 0) at `btree` and its symbol table
-// nodes, whose names lie in a local heap data segment of `segment_size` bytes, or "".
+// nodes, whose names lie in a local heap data segment of `segment_size` bytes (0: a heap that
+// cannot be read, whose offsets are not checked), or "". Every child must lie in the file.
 // libhdf5 1.10.8 takes each key and each entry's name offset into the heap unchecked
 // (H5HL_offset_into only asserts), and decodes as many entries as a node says into an array
 // of 2K (H5G__cache_node_deserialize).
@@ -221,6 +255,10 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
                                const Hdf5Sizes& sizes) {
   const auto* data = reinterpret_cast<const unsigned char*>(image.data());
   const uint64_t n = image.size(), O = sizes.sizeof_addr, L = sizes.sizeof_size;
+  if (btree >= n - sizes.base) {
+    return "the group's B-tree address " + std::to_string(btree) + " is past the end of the file's " +
+           std::to_string(n) + " bytes";
+  }
   std::vector<uint64_t> nodes{btree};
   std::set<uint64_t> seen;
   // Real nodes do not overlap and each key or entry takes at least L bytes.
@@ -242,14 +280,20 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
       uint64_t p = at + 8 + 2 * O;
       for (uint64_t k = 0; k <= used; ++k) {
         const uint64_t key = decode(data + p, L);
-        if (key >= segment_size) {
+        if (segment_size > 0 && key >= segment_size) {
           return "the group B-tree node" + where + " has a key at heap offset " +
                  std::to_string(key) + ", past the local heap's " + std::to_string(segment_size) +
                  " bytes";
         }
         p += L;
         if (k < used) {
-          nodes.push_back(decode(data + p, O));
+          const uint64_t child = decode(data + p, O);
+          if (child >= n - sizes.base) {
+            return "the group B-tree node" + where + " has a child at address " +
+                   std::to_string(child) + ", past the end of the file's " + std::to_string(n) +
+                   " bytes";
+          }
+          nodes.push_back(child);
           p += O;
         }
       }
@@ -266,7 +310,7 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
       budget -= count;
       for (uint64_t k = 0; k < count; ++k) {
         const uint64_t name = decode(data + at + 8 + k * entry, L);
-        if (name >= segment_size) {
+        if (segment_size > 0 && name >= segment_size) {
           return "the symbol table node" + where + " names entry " + std::to_string(k) +
                  " at heap offset " + std::to_string(name) + ", past the local heap's " +
                  std::to_string(segment_size) + " bytes";
@@ -369,14 +413,14 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
       } else if (type == 0x11 && !shared && m >= 2 * sizes.sizeof_addr) {
         const uint64_t btree = decode(body, sizes.sizeof_addr);
         const uint64_t heap = decode(body + sizes.sizeof_addr, sizes.sizeof_addr);
+        uint64_t segment_size = 0;
+        std::string problem;
         if (heap <= n - sizes.base) {
-          uint64_t segment_size = 0;
-          std::string problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size);
-          if (problem.empty() && segment_size > 0) {
-            problem = group_tree_problem(image, btree, segment_size, sizes);
-          }
-          if (!problem.empty()) return problem;
+          problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size);
         }
+        // libhdf5 walks the B-tree without the heap too (counting a group's links).
+        if (problem.empty()) problem = group_tree_problem(image, btree, segment_size, sizes);
+        if (!problem.empty()) return problem;
       } else if (!shared && (type == 0x01 || type == 0x03 || type == 0x04 || type == 0x05 ||
                              type == 0x08)) {
         // The messages libhdf5 decodes when it opens a dataset: dataspace, datatype, fill
@@ -387,7 +431,11 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
           dataspace_points(body, m, sizes, fits);
           if (!fits) problem = "is shorter than its dimensions";
         } else if (type == 0x03) {
-          if (element_size(body, m, sizes) == kTooShort) problem = "is shorter than its class's properties";
+          if (element_size(body, m, sizes) == kTooShort) {
+            problem = "is shorter than its class's properties";
+          } else {
+            problem = enum_problem(body, m);
+          }
         } else if (type == 0x08) {
           problem = layout_problem(body, m, sizes);
         } else {

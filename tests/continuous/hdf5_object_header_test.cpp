@@ -152,11 +152,23 @@ std::string collection(uint64_t size) {
 
 // A symbol table message naming a local heap at `heap`, and that heap (a 32-byte prefix, its
 // data segment of `size` bytes at `segment`).
-std::string symbol_table(uint64_t heap) {
+std::string symbol_table(uint64_t heap, uint64_t btree) {
   std::string body;
-  put(body, 1000, 8);  // the B-tree's address (not read)
+  put(body, btree, 8);
   put(body, heap, 8);
   return message(0x11, body);
+}
+
+// A group B-tree node with no children (III.A.1), as an empty group has: 32 bytes.
+std::string empty_btree() {
+  std::string tree = "TREE";
+  put(tree, 0, 1);
+  put(tree, 0, 1);
+  put(tree, 0, 2);
+  put(tree, ~uint64_t{0}, 8);
+  put(tree, ~uint64_t{0}, 8);
+  put(tree, 0, 8);  // key 0
+  return tree;
 }
 std::string local_heap(uint64_t size, uint64_t segment) {
   std::string out = "HEAP";
@@ -180,13 +192,14 @@ TEST(ObjectHeader, AWellFormedHeaderPasses) {
   // Message sizes do not depend on the addresses in them, so the layout is known first.
   const std::string extra = int_attribute("seed");
   const uint64_t chunk0_size = int_attribute("count").size() + vlen_attribute(11).size() +
-                               symbol_table(0).size() + continuation(0, 0).size();
-  const uint64_t heap_at = 16 + chunk0_size, extra_at = heap_at + 32 + 88;
+                               symbol_table(0, 0).size() + continuation(0, 0).size();
+  const uint64_t heap_at = 16 + chunk0_size, btree_at = heap_at + 32 + 88,
+                 extra_at = btree_at + 32;
   const std::string image =
-      header(int_attribute("count") + vlen_attribute(11) + symbol_table(heap_at) +
+      header(int_attribute("count") + vlen_attribute(11) + symbol_table(heap_at, btree_at) +
                  continuation(extra_at, extra.size()),
              4) +
-      local_heap(88, heap_at + 32) + std::string(88, '\0') + extra;
+      local_heap(88, heap_at + 32) + std::string(88, '\0') + empty_btree() + extra;
   ASSERT_EQ(image.size(), extra_at + extra.size());
   EXPECT_EQ(object_header_problem(image, 0, {}), "");
   // The same, with the attribute in the continuation chunk damaged: the walk reaches it.
@@ -278,7 +291,7 @@ TEST(ObjectHeader, AVariableLengthValueMustBeAnObjectOfItsCollection) {
 // and "rewards", the B-tree at 96 (one child, keys "" and "rewards") and the symbol table node
 // at 144 with one entry named "rewards".
 struct Group {
-  uint64_t key1 = 8, entry_name = 8, entries = 1;
+  uint64_t key1 = 8, entry_name = 8, entries = 1, child = 144;
   char heap_last = '\0';
   std::string image() const {
     std::string body;
@@ -297,7 +310,7 @@ struct Group {
     put(tree, ~uint64_t{0}, 8);  // no siblings
     put(tree, ~uint64_t{0}, 8);
     put(tree, 0, 8);  // key 0: ""
-    put(tree, 144, 8);
+    put(tree, child, 8);
     put(tree, key1, 8);
     out += tree;
     std::string node = "SNOD";
@@ -339,6 +352,13 @@ TEST(ObjectHeader, EveryNameOffsetOfAGroupMustFallInItsLocalHeap) {
   EXPECT_EQ(object_header_problem(crowded.image(), 0, {}),
             "the symbol table node at byte 144 holds 9 entries, more than the 8 a node of this "
             "file can");
+  // libhdf5 reads a child at the undefined address (all ones) when it counts the group's links
+  // (a segfault: fuzz/corpus/buffer_hdf5/regression-btree-child-undefined.h5).
+  Group undefined;
+  undefined.child = ~uint64_t{0};
+  EXPECT_EQ(object_header_problem(undefined.image(), 0, {}),
+            "the group B-tree node at byte 96 has a child at address 18446744073709551615, past "
+            "the end of the file's 192 bytes");
   Hdf5Sizes larger_k;
   larger_k.group_leaf_k = 8;
   std::string roomy = crowded.image();
@@ -401,10 +421,54 @@ TEST(ObjectHeader, WhatOpeningADatasetDecodesMustFitInItsMessages) {
   EXPECT_EQ(object_header_problem(header(message(0x03, zero)), 0, {}), "");
 }
 
+// An enumeration datatype (IV.A.2.d class 8), version 3 (names not padded), of `members`
+// members over a fixed-point base type of `base_size` bytes, its names "A" and "B", then
+// `values` as stored.
+std::string enumeration(uint64_t size, uint64_t base_size, const std::string& values) {
+  std::string t;
+  put(t, 0x38, 1);
+  put(t, 2, 2);  // 2 members
+  put(t, 0, 1);
+  put(t, size, 4);
+  put(t, 0x10, 1);
+  put(t, 0, 3);
+  put(t, base_size, 4);
+  put(t, 0, 2);
+  put(t, 8 * base_size, 2);
+  return t + std::string("A\0B\0", 4) + values;
+}
+
+TEST(ObjectHeader, AnEnumerationMustBeAsWideAsItsBaseAndHoldItsValues) {
+  // libhdf5 1.10.8 allocates an enumeration's values by its own size and copies them by its
+  // base type's: a base of 32,769 bytes copied 65,538 bytes out of a 40-byte message
+  // (fuzz/corpus/buffer_hdf5/regression-enum-values-past-message.h5).
+  EXPECT_EQ(object_header_problem(header(message(0x03, enumeration(4, 4, std::string(8, '\1')))), 0, {}), "");
+  EXPECT_EQ(object_header_problem(header(message(0x03, enumeration(1, 32769, std::string(8, '\1')))), 0, {}),
+            "the datatype message at byte 16 is an enumeration 1 bytes wide over a base type 32769 "
+            "bytes wide");
+  // 24 bytes: no room for the two 4-byte values.
+  ASSERT_EQ(enumeration(4, 4, "").size(), 24u);
+  EXPECT_EQ(object_header_problem(header(message(0x03, enumeration(4, 4, ""))), 0, {}),
+            "the datatype message at byte 16 declares more enumeration values than it holds");
+  // A name with no NUL before the message ends.
+  std::string unterminated = enumeration(4, 4, "");
+  unterminated.resize(22);
+  unterminated += "BBBBBBBBBB";  // 32 bytes, no padding added
+  EXPECT_EQ(object_header_problem(header(message(0x03, unterminated)), 0, {}),
+            "the datatype message at byte 16 has an enumeration member name that does not end "
+            "within it");
+  // The same type as an attribute's: named as the attribute's datatype.
+  EXPECT_EQ(object_header_problem(
+                header(attribute("e", 2, enumeration(1, 32769, std::string(8, '\1')), scalar_space(), "x")),
+                0, {}),
+            "the attribute message at byte 16 has a datatype that is an enumeration 1 bytes wide "
+            "over a base type 32769 bytes wide");
+}
+
 TEST(ObjectHeader, ASharedMessageMustHoldItsAddressAndWhatItNamesIsChecked) {
   // A datatype message shared with a committed datatype: version 2, kind 2 (another object
-  // header), its address. libhdf5 1.10.8 decodes the message of the header it names, and read
-  // past a shared message of 0 bytes (fuzz/corpus/buffer_hdf5/regression-shared-message-without-address.h5).
+  // header), its address. libhdf5 1.10.8 decodes the message of the header it names, and
+  // reads whatever follows a shared message too short for its address.
   auto shared_type = [](uint64_t address) {
     std::string body;
     put(body, 2, 1);
@@ -436,16 +500,18 @@ TEST(ObjectHeader, ASharedMessageMustHoldItsAddressAndWhatItNamesIsChecked) {
 TEST(ObjectHeader, ALocalHeapLargerThanTheFileIsNamed) {
   // libhdf5 1.10.8 allocates the data segment's size as declared (4 GiB from a 19 KB file:
   // fuzz/corpus/buffer_hdf5/regression-local-heap-4gib.h5).
-  std::string image = header(symbol_table(40));
+  std::string image = header(symbol_table(40, 172));
   ASSERT_EQ(image.size(), 40u);
-  image += local_heap(4294967120, 72) + std::string(100, '\0');
+  image += local_heap(4294967120, 72) + std::string(100, '\0') + empty_btree();
   EXPECT_EQ(object_header_problem(image, 0, {}),
             "the local heap at byte 40 declares a data segment of 4294967120 bytes at address "
-            "72, past the end of the file's 172 bytes");
+            "72, past the end of the file's 204 bytes");
   // The segment that fits passes; one starting past the end does not.
-  std::string fits = header(symbol_table(40)) + local_heap(100, 72) + std::string(100, '\0');
+  std::string fits =
+      header(symbol_table(40, 172)) + local_heap(100, 72) + std::string(100, '\0') + empty_btree();
   EXPECT_EQ(object_header_problem(fits, 0, {}), "");
-  std::string beyond = header(symbol_table(40)) + local_heap(1, 5000) + std::string(100, '\0');
+  std::string beyond =
+      header(symbol_table(40, 172)) + local_heap(1, 5000) + std::string(100, '\0') + empty_btree();
   EXPECT_NE(object_header_problem(beyond, 0, {}), "");
 }
 

@@ -68,9 +68,11 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
   // Found by fuzz_buffer_hdf5: corrupt files on which libhdf5 1.10.8 reads past a buffer
   // (strdup of an unterminated name), allocates what a 19 KB file declares (4 GiB), zeroes a
   // 4 GiB buffer for a variable-length string (minutes), dereferences a global heap object
-  // that does not exist or decodes a shared message of 0 bytes (segfaults in the release
-  // build), or zeroes a conversion buffer for 2.8 GB "floats" (10 s); and one on which bcq's
-  // own flag reader let H5Dread write 8 bytes per 1-byte flag. Each must be refused first
+  // that does not exist or reads a B-tree child at the undefined address (segfaults in the
+  // release build), sizes an enumeration's values by its 1 GB base type (a 2.4 GB calloc, a
+  // 64 KB copy out of a 40-byte message), or zeroes a conversion buffer for 2.8 GB "floats"
+  // (10 s); and one on which bcq's own flag reader let H5Dread write 8 bytes per 1-byte flag.
+  // Each must be refused first
   // (continuous/hdf5_object_header.hpp), exit 2 and one line.
   const struct {
     const char* file;
@@ -85,8 +87,14 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
        "of the global heap collection at address 2048, which does not hold it"},
       {"regression-enum-base-wider-than-enum.h5",
        "dataset 'episode_2/truncations' is an enum wider than numpy's bool"},
-      {"regression-shared-message-without-address.h5",
-       "the shared message at byte 4920 is shorter than its header"},
+      {"regression-enum-base-of-1gb.h5",
+       "the datatype message at byte 4864 is an enumeration 1 bytes wide over a base type "
+       "1191182337 bytes wide"},
+      {"regression-enum-values-past-message.h5",
+       "the datatype message at byte 4864 is an enumeration 1 bytes wide over a base type "
+       "32769 bytes wide"},
+      {"regression-btree-child-undefined.h5",
+       "the group B-tree node at byte 136 has a child at address 18446744073709551615"},
       {"regression-float-of-2gb.h5",
        "dataset 'episode_2/actions' holds numbers of 2785017860 bytes (1 to 16 are read)"},
   };
