@@ -48,6 +48,31 @@ uint64_t element_size(const unsigned char* d, uint64_t n, const Hdf5Sizes& sizes
   }
 }
 
+// What is wrong with the bit fields of the fixed-point, bitfield or floating-point datatype
+// message at `d` (`n` bytes, at least its class's properties), or "". libhdf5 1.10.8 takes
+// them as stored when it converts values (H5T__bit_find read out of bounds on a float whose
+// fields lie outside it, a segfault).
+std::string bit_field_problem(const unsigned char* d, uint64_t n) {
+  const unsigned type_class = d[0] & 0x0f;
+  if (type_class != 0 && type_class != 1 && type_class != 4) return "";
+  if (n < (type_class == 1 ? 20u : 12u)) return "";  // element_size names it
+  const uint64_t bits = 8 * decode(d + 4, 4);
+  const uint64_t offset = decode(d + 8, 2), precision = decode(d + 10, 2);
+  if (precision == 0 || offset + precision > bits) {
+    return "has " + std::to_string(precision) + " bits of precision at bit " +
+           std::to_string(offset) + " of a " + std::to_string(bits) + "-bit value";
+  }
+  if (type_class != 1) return "";
+  const uint64_t sign = d[2], exponent = d[12], exponent_size = d[13], mantissa = d[14],
+                 mantissa_size = d[15];
+  if (sign >= precision || exponent_size == 0 || mantissa_size == 0 ||
+      exponent + exponent_size > precision || mantissa + mantissa_size > precision) {
+    return "is a floating-point type whose sign, exponent or mantissa lies outside its " +
+           std::to_string(precision) + " bits";
+  }
+  return "";
+}
+
 // What is wrong with the enumeration datatype message at `d` (`n` bytes), or "" (also for other
 // classes): its base type, member names and values must lie in the message, and it must be as
 // wide as its base type. libhdf5 1.10.8 strdup()s the names, allocates the values by the
@@ -67,6 +92,8 @@ std::string enum_problem(const unsigned char* d, uint64_t n) {
     return "is an enumeration " + std::to_string(size) + " bytes wide over a base type " +
            std::to_string(base_size) + " bytes wide";
   }
+  const std::string base = bit_field_problem(d + 8, n - 8);
+  if (!base.empty()) return "is an enumeration whose base type " + base;
   for (uint64_t k = 0; k < members; ++k) {
     const void* end = p < n ? std::memchr(d + p, '\0', n - p) : nullptr;
     if (end == nullptr) return "has an enumeration member name that does not end within it";
@@ -126,8 +153,9 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
   if (flags & 3) return "";  // a shared datatype or dataspace: sizes not in this message
   const uint64_t element = element_size(type, type_size, sizes);
   if (element == kTooShort) return "has a datatype shorter than its class's properties";
-  const std::string enumeration = enum_problem(type, type_size);
-  if (!enumeration.empty()) return "has a datatype that " + enumeration;
+  std::string type_problem = enum_problem(type, type_size);
+  if (type_problem.empty()) type_problem = bit_field_problem(type, type_size);
+  if (!type_problem.empty()) return "has a datatype that " + type_problem;
   bool space_fits = true;
   const uint64_t points = dataspace_points(space, space_size, sizes, space_fits);
   if (!space_fits) return "has a dataspace shorter than its dimensions";
@@ -323,6 +351,46 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
 
 }  // namespace
 
+std::string superblock_problem(std::string_view image) {
+  const auto* data = reinterpret_cast<const unsigned char*>(image.data());
+  const uint64_t n = image.size();
+  // libhdf5 looks for the signature at byte 0, then 512, 1024, 2048, ... (III.A).
+  uint64_t at = 0;
+  while (at < n && (n - at < 8 || std::memcmp(data + at, "\x89HDF\r\n\x1a\n", 8) != 0)) {
+    at = at == 0 ? 512 : at * 2;
+  }
+  if (at >= n || n - at < 16) return "";  // no superblock: libhdf5 refuses the file
+  Hdf5Sizes sizes;
+  sizes.base = at;
+  const unsigned version = data[at + 8];
+  uint64_t root_at = 0;
+  if (version <= 1) {
+    // Versions 0 and 1: versions (4 bytes), reserved, O, L, reserved, leaf K (2), internal K
+    // (2), flags (4), [version 1: indexed storage K (2), reserved (2)], then four addresses
+    // and the root group's symbol table entry (a name offset of L bytes, then its address).
+    if (n - at < 24) return "";
+    sizes.sizeof_addr = data[at + 13];
+    sizes.sizeof_size = data[at + 14];
+    sizes.group_leaf_k = decode(data + at + 16, 2);
+    sizes.group_internal_k = decode(data + at + 18, 2);
+    root_at = at + (version == 0 ? 24 : 28) + 4 * sizes.sizeof_addr + sizes.sizeof_size;
+  } else if (version <= 3) {
+    // Versions 2 and 3: version, O, L, flags, then base, extension, end of file and the root
+    // group's object header addresses.
+    sizes.sizeof_addr = data[at + 9];
+    sizes.sizeof_size = data[at + 10];
+    root_at = at + 12 + 3 * sizes.sizeof_addr;
+  } else {
+    return "";
+  }
+  if ((sizes.sizeof_addr != 2 && sizes.sizeof_addr != 4 && sizes.sizeof_addr != 8) ||
+      (sizes.sizeof_size != 2 && sizes.sizeof_size != 4 && sizes.sizeof_size != 8) ||
+      root_at > n || n - root_at < sizes.sizeof_addr) {
+    return "";  // libhdf5 refuses the superblock itself
+  }
+  return object_header_problem(image, decode(data + root_at, sizes.sizeof_addr), sizes);
+}
+
 namespace {
 
 // A shared message names the object header that holds the message itself (a committed
@@ -386,7 +454,13 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
   // continuation back to a chunk already read is followed once.
   for (std::size_t c = 0; c < chunks.size(); ++c) {
     const auto [begin, size] = chunks[c];
-    if (begin > n || size > n - begin) continue;  // libhdf5 cannot read it: its own error
+    // libhdf5 allocates a chunk's declared size before it finds the file too short for it
+    // (4 GB for the root group of a 19 KB file).
+    if (begin > n || size > n - begin) {
+      return "the object header at byte " + std::to_string(header) + " declares a chunk of " +
+             std::to_string(size) + " bytes at byte " + std::to_string(begin) +
+             ", past the end of the file's " + std::to_string(n) + " bytes";
+    }
     if (!walk.chunks.insert(begin).second) continue;
     walk.bytes += size;
     if (walk.bytes > n) {
@@ -435,6 +509,7 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
             problem = "is shorter than its class's properties";
           } else {
             problem = enum_problem(body, m);
+            if (problem.empty()) problem = bit_field_problem(body, m);
           }
         } else if (type == 0x08) {
           problem = layout_problem(body, m, sizes);
@@ -452,7 +527,7 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
       } else if (type == 0x10 && m >= sizes.sizeof_addr + sizes.sizeof_size) {
         const uint64_t next = decode(body, sizes.sizeof_addr);
         const uint64_t length = decode(body + sizes.sizeof_addr, sizes.sizeof_size);
-        if (next <= n - sizes.base) chunks.emplace_back(sizes.base + next, length);
+        chunks.emplace_back(next <= n - sizes.base ? sizes.base + next : n + 1, length);
       }
       p += 8 + m;
     }

@@ -41,4 +41,9 @@ struct Hdf5Sizes {
 std::string object_header_problem(std::string_view image, uint64_t address,
                                   const Hdf5Sizes& sizes);
 
+/// object_header_problem for the root group of an HDF5 file image, found from its superblock
+/// (at byte 0, 512, 1024, ...; versions 0 to 3), before libhdf5 opens the file: H5Fopen
+/// already reads the root group's header. "" when there is no superblock bcq can read.
+std::string superblock_problem(std::string_view image);
+
 }  // namespace bcq::continuous

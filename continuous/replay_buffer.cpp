@@ -212,6 +212,12 @@ void check_group_header(hid_t group, const Hdf5Sizes& sizes, const std::string& 
   if (!problem.empty()) throw InputError(source + ": corrupt HDF5 file: " + problem);
 }
 
+// H5Fopen already reads the root group's header: it is checked from the superblock first.
+void check_superblock(const std::string& source, FileBytes& bytes) {
+  const std::string problem = superblock_problem(bytes.get(source));
+  if (!problem.empty()) throw InputError(source + ": corrupt HDF5 file: " + problem);
+}
+
 // What H5Literate hands check_member.
 struct MemberCheck {
   const Hdf5Sizes& sizes;
@@ -777,9 +783,10 @@ ReplayBuffer load_buffer(const std::string& path, const BufferExpectations& expe
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw InputError(path + ": not an HDF5 file (or a truncated one)");
   }
+  FileBytes bytes({}, path);
+  check_superblock(path, bytes);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) throw InputError(path + ": cannot open as HDF5 (truncated or corrupt file)");
-  FileBytes bytes({}, path);
   return load_open_file(file.get(), path, bytes, expect, attributes, info);
 }
 
@@ -794,9 +801,10 @@ ReplayBuffer load_buffer_image(const void* data, std::size_t size, const std::st
       H5Pset_file_image(fapl.get(), const_cast<void*>(data), size) < 0) {
     throw InputError(source + ": cannot open the file image");
   }
+  FileBytes bytes(std::string_view(static_cast<const char*>(data), size), "");
+  check_superblock(source, bytes);
   Handle file(H5Fopen(source.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.ok()) throw InputError(source + ": not an HDF5 file (or a truncated or corrupt one)");
-  FileBytes bytes(std::string_view(static_cast<const char*>(data), size), "");
   return load_open_file(file.get(), source, bytes, expect, attributes, info);
 }
 

@@ -7,12 +7,15 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
 #include "continuous/hdf5_object_header.hpp"
 #include "continuous/replay_buffer.hpp"
+#include "tests/test_util.hpp"
 
 namespace bcq::continuous {
 namespace {
@@ -415,10 +418,11 @@ TEST(ObjectHeader, WhatOpeningADatasetDecodesMustFitInItsMessages) {
             "the dataspace message at byte 16 is shorter than its dimensions");
   EXPECT_EQ(object_header_problem(header(message(0x03, int32_type().substr(0, 8))), 0, {}),
             "the datatype message at byte 16 is shorter than its class's properties");
-  // A floating-point type of size 0 is libhdf5's to refuse, not a short message.
+  // A type of size 0 is no short message, but its precision lies outside it.
   std::string zero = int32_type();
   zero[4] = 0;
-  EXPECT_EQ(object_header_problem(header(message(0x03, zero)), 0, {}), "");
+  EXPECT_EQ(object_header_problem(header(message(0x03, zero)), 0, {}),
+            "the datatype message at byte 16 has 32 bits of precision at bit 0 of a 0-bit value");
 }
 
 // An enumeration datatype (IV.A.2.d class 8), version 3 (names not padded), of `members`
@@ -463,6 +467,42 @@ TEST(ObjectHeader, AnEnumerationMustBeAsWideAsItsBaseAndHoldItsValues) {
                 0, {}),
             "the attribute message at byte 16 has a datatype that is an enumeration 1 bytes wide "
             "over a base type 32769 bytes wide");
+}
+
+TEST(ObjectHeader, BitFieldsMustLieInsideTheirValue) {
+  // libhdf5 1.10.8 converts values by the bit fields as stored: a one-byte enumeration base of
+  // 17,672 bits of precision segfaulted in H5T__bit_find
+  // (fuzz/corpus/buffer_hdf5/regression-enum-base-precision.h5).
+  EXPECT_EQ(object_header_problem(header(message(0x03, int32_type())), 0, {}), "");
+  std::string wide = int32_type();
+  wide[10] = 33;  // precision 33 of a 32-bit value
+  EXPECT_EQ(object_header_problem(header(message(0x03, wide)), 0, {}),
+            "the datatype message at byte 16 has 33 bits of precision at bit 0 of a 32-bit value");
+  std::string base = enumeration(4, 4, std::string(8, '\1'));
+  base[18] = 0x08;  // the base type's precision: 0x2008 bits
+  base[19] = 0x20;
+  EXPECT_EQ(object_header_problem(header(message(0x03, base)), 0, {}),
+            "the datatype message at byte 16 is an enumeration whose base type has 8200 bits of "
+            "precision at bit 0 of a 32-bit value");
+  // IEEE binary32 as libhdf5 writes it passes; an exponent reaching past the precision does not.
+  std::string binary32;
+  put(binary32, 0x11, 1);        // version 1, class 1
+  put(binary32, 0x20, 1);        // mantissa normalisation: implied
+  put(binary32, 31, 1);          // sign at bit 31
+  put(binary32, 0, 1);
+  put(binary32, 4, 4);
+  put(binary32, 0, 2);           // offset
+  put(binary32, 32, 2);          // precision
+  put(binary32, 23, 1);          // exponent at bit 23,
+  put(binary32, 8, 1);           // 8 bits
+  put(binary32, 0, 1);           // mantissa at bit 0,
+  put(binary32, 23, 1);          // 23 bits
+  put(binary32, 127, 4);         // bias
+  EXPECT_EQ(object_header_problem(header(message(0x03, binary32)), 0, {}), "");
+  binary32[12] = 30;
+  EXPECT_EQ(object_header_problem(header(message(0x03, binary32)), 0, {}),
+            "the datatype message at byte 16 is a floating-point type whose sign, exponent or "
+            "mantissa lies outside its 32 bits");
 }
 
 TEST(ObjectHeader, ASharedMessageMustHoldItsAddressAndWhatItNamesIsChecked) {
@@ -565,12 +605,15 @@ TEST(ObjectHeader, ContinuationLoopsEndAndOverlappingChunksAreRefused) {
   EXPECT_NE(object_header_problem(image, 0, {}).find("overlapping chunks"), std::string::npos);
 }
 
-// A file libhdf5 writes in memory with the default (earliest) format, as h5py and bcq do,
-// holding a root attribute named `name` and one dataset.
-std::vector<char> libhdf5_file(const char* name) {
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  H5Pset_fapl_core(fapl, 1 << 16, 0);
-  hid_t file = H5Fcreate("object-header-test.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+// A file libhdf5 writes with the default (earliest) format, as h5py and bcq do, after a user
+// block of `user_block` bytes, holding a root attribute named `name` and one dataset.
+std::vector<char> libhdf5_file(const char* name, hsize_t user_block = 0) {
+  const test::TempDir dir;
+  const std::string path = dir.path() + "/object-header-test.h5";
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  if (user_block > 0) H5Pset_userblock(fcpl, user_block);
+  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+  H5Pclose(fcpl);
   hid_t space = H5Screate(H5S_SCALAR);
   hid_t attr = H5Acreate2(file, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
   const int32_t seven = 7;
@@ -584,13 +627,9 @@ std::vector<char> libhdf5_file(const char* name) {
   H5Dclose(set);
   H5Sclose(vec);
   H5Sclose(space);
-  H5Fflush(file, H5F_SCOPE_GLOBAL);
-  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
-  std::vector<char> image(static_cast<std::size_t>(size));
-  H5Fget_file_image(file, image.data(), image.size());
   H5Fclose(file);
-  H5Pclose(fapl);
-  return image;
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<char>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 TEST(ObjectHeader, TheRootGroupOfAFileLibhdf5WritesIsFoundAndChecked) {
@@ -620,6 +659,41 @@ TEST(ObjectHeader, TheRootGroupOfAFileLibhdf5WritesIsFoundAndChecked) {
         << what;
     EXPECT_NE(what.find("has a name that does not end within it"), std::string::npos) << what;
   }
+}
+
+TEST(ObjectHeader, TheSuperblockLeadsToTheRootGroupBeforeLibhdf5OpensTheFile) {
+  // H5Fopen reads the root group's header itself: a first chunk declared 4 GB long made it
+  // allocate 4 GB (fuzz/corpus/buffer_hdf5/regression-object-header-chunk-4gb.h5). The root is
+  // found from the superblock, also after a user block, where addresses count from it.
+  for (const hsize_t user_block : {hsize_t{0}, hsize_t{512}, hsize_t{2048}}) {
+    std::vector<char> image = libhdf5_file("abcdefghijklmno", user_block);
+    const std::string bytes(image.begin(), image.end());
+    ASSERT_EQ(bytes.compare(user_block, 4, "\x89HDF"), 0) << user_block;
+    EXPECT_EQ(superblock_problem(bytes), "") << user_block;
+    // The name's NUL overwritten: found through the superblock alone.
+    std::string damaged = bytes;
+    const std::size_t at = damaged.find(std::string("abcdefghijklmno") + '\0');
+    ASSERT_NE(at, std::string::npos);
+    damaged[at + 15] = 'p';
+    EXPECT_NE(superblock_problem(damaged).find("has a name that does not end within it"),
+              std::string::npos)
+        << user_block << ": " << superblock_problem(damaged);
+  }
+  // Version 0 superblock, root symbol table entry at byte 24 + 4 * 8: its object header
+  // address after the 8-byte name offset. A header whose first chunk is 4 GB long:
+  std::vector<char> image = libhdf5_file("abcdefghijklmno");
+  std::string bytes(image.begin(), image.end());
+  uint64_t root = 0;
+  for (int i = 7; i >= 0; --i) root = (root << 8) | static_cast<unsigned char>(bytes[64 + i]);
+  ASSERT_LT(root + 16, bytes.size());
+  ASSERT_EQ(bytes[root], 1);  // a version-1 header
+  for (int i = 0; i < 4; ++i) bytes[root + 8 + i] = '\xf0';
+  EXPECT_EQ(superblock_problem(bytes),
+            "the object header at byte " + std::to_string(root) + " declares a chunk of " +
+                std::to_string(0xf0f0f0f0u) + " bytes at byte " + std::to_string(root + 16) +
+                ", past the end of the file's " + std::to_string(bytes.size()) + " bytes");
+  // No superblock: nothing to say (libhdf5 refuses the file).
+  EXPECT_EQ(superblock_problem(std::string(4096, 'x')), "");
 }
 
 }  // namespace

@@ -72,7 +72,8 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
   // release build), sizes an enumeration's values by its 1 GB base type (a 2.4 GB calloc, a
   // 64 KB copy out of a 40-byte message), or zeroes a conversion buffer for 2.8 GB "floats"
   // (10 s); and one on which bcq's own flag reader let H5Dread write 8 bytes per 1-byte flag.
-  // Each must be refused first
+  // A header chunk declared 4 GB long made H5Fopen allocate 4 GB; an enumeration's base type
+  // of 17,672 bits in one byte made H5Tget_native_type segfault. Each must be refused first
   // (continuous/hdf5_object_header.hpp), exit 2 and one line.
   const struct {
     const char* file;
@@ -85,8 +86,11 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
       {"regression-vlen-length-4gib.h5", "has a variable-length value of 8 elements"},
       {"regression-global-heap-missing-object.h5",
        "of the global heap collection at address 2048, which does not hold it"},
+      // Found when bcq's flag reader let H5Dread write 8 bytes per 1-byte flag; the header
+      // check now refuses its enumeration first (the reader's own check stays).
       {"regression-enum-base-wider-than-enum.h5",
-       "dataset 'episode_2/truncations' is an enum wider than numpy's bool"},
+       "the datatype message at byte 13808 is an enumeration whose base type has 48 bits of "
+       "precision at bit 0 of a 8-bit value"},
       {"regression-enum-base-of-1gb.h5",
        "the datatype message at byte 4864 is an enumeration 1 bytes wide over a base type "
        "1191182337 bytes wide"},
@@ -95,8 +99,15 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
        "32769 bytes wide"},
       {"regression-btree-child-undefined.h5",
        "the group B-tree node at byte 136 has a child at address 18446744073709551615"},
+      {"regression-object-header-chunk-4gb.h5",
+       "the object header at byte 96 declares a chunk of 4160749256 bytes"},
+      {"regression-enum-base-precision.h5",
+       "is an enumeration whose base type has 17672 bits of precision at bit 0 of a 8-bit value"},
+      // Found when libhdf5 zeroed a conversion buffer for 2.8 GB floats; refused first by the
+      // header check too (dataset_shape's size limit stays).
       {"regression-float-of-2gb.h5",
-       "dataset 'episode_2/actions' holds numbers of 2785017860 bytes (1 to 16 are read)"},
+       "the datatype message at byte 13808 is an enumeration whose base type has 48 bits of "
+       "precision at bit 0 of a 8-bit value"},
   };
   for (const auto& f : findings) {
     const std::string path = std::string(BCQ_SOURCE_DIR) + "/fuzz/corpus/buffer_hdf5/" + f.file;
