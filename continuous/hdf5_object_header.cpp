@@ -269,6 +269,20 @@ std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Si
   if (size > 0 && data[sizes.base + segment + size - 1] != '\0') {
     return where + " does not end in a NUL: a name in it could run past its end";
   }
+  // The free list: each block holds the offset of the next (1: none) and its own size.
+  // libhdf5 1.10.8 follows it with no end but that mark: a list that comes back on itself
+  // never ends. Blocks are disjoint and at least two lengths long, so a real list has at most
+  // size / (2 L) of them.
+  const uint64_t L = sizes.sizeof_size, base = sizes.base + segment;
+  uint64_t block = decode(data + at + 8 + L, L);
+  for (uint64_t count = 0; block != 1; ++count) {
+    if (block >= size || size - block < 2 * L) return "";  // libhdf5 refuses the block itself
+    if (count > size / (2 * L)) {
+      return where + " has a free list that never ends (it comes back on itself)";
+    }
+    block = decode(data + base + block, L);
+    if (block == 0) return "";  // libhdf5 refuses a next block at 0
+  }
   segment_size = size;
   return "";
 }

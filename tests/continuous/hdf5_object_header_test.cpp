@@ -173,11 +173,11 @@ std::string empty_btree() {
   put(tree, 0, 8);  // key 0
   return tree;
 }
-std::string local_heap(uint64_t size, uint64_t segment) {
+std::string local_heap(uint64_t size, uint64_t segment, uint64_t free_list = 1) {
   std::string out = "HEAP";
   put(out, 0, 4);  // version 0, reserved
   put(out, size, 8);
-  put(out, 8, 8);  // offset of the free list
+  put(out, free_list, 8);  // offset of the free list's first block (1: none)
   put(out, segment, 8);
   return out;
 }
@@ -546,6 +546,19 @@ TEST(ObjectHeader, ALocalHeapLargerThanTheFileIsNamed) {
   EXPECT_EQ(object_header_problem(image, 0, {}),
             "the local heap at byte 40 declares a data segment of 4294967120 bytes at address "
             "72, past the end of the file's 204 bytes");
+  // A free list whose block at offset 8 names itself as the next: libhdf5 1.10.8 follows it
+  // for ever (fuzz/corpus/buffer_hdf5/regression-local-heap-free-list-cycle.h5). Ending at 1
+  // (none) passes.
+  auto with_free_list = [](uint64_t next) {
+    std::string heap = local_heap(100, 72, 8);
+    std::string segment(100, '\0');
+    for (int i = 0; i < 8; ++i) segment[8 + i] = static_cast<char>((next >> (8 * i)) & 0xff);
+    segment[16] = 16;  // the block's size
+    return header(symbol_table(40, 172)) + heap + segment + empty_btree();
+  };
+  EXPECT_EQ(object_header_problem(with_free_list(1), 0, {}), "");
+  EXPECT_EQ(object_header_problem(with_free_list(8), 0, {}),
+            "the local heap at byte 40 has a free list that never ends (it comes back on itself)");
   // The segment that fits passes; one starting past the end does not.
   std::string fits =
       header(symbol_table(40, 172)) + local_heap(100, 72) + std::string(100, '\0') + empty_btree();

@@ -73,7 +73,8 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
   // 64 KB copy out of a 40-byte message), or zeroes a conversion buffer for 2.8 GB "floats"
   // (10 s); and one on which bcq's own flag reader let H5Dread write 8 bytes per 1-byte flag.
   // A header chunk declared 4 GB long made H5Fopen allocate 4 GB; an enumeration's base type
-  // of 17,672 bits in one byte made H5Tget_native_type segfault. Each must be refused first
+  // of 17,672 bits in one byte made H5Tget_native_type segfault; a local heap's free list that
+  // comes back on itself made H5Literate loop for ever. Each must be refused first
   // (continuous/hdf5_object_header.hpp), exit 2 and one line.
   const struct {
     const char* file;
@@ -99,6 +100,8 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
        "32769 bytes wide"},
       {"regression-btree-child-undefined.h5",
        "the group B-tree node at byte 136 has a child at address 18446744073709551615"},
+      {"regression-local-heap-free-list-cycle.h5",
+       "the local heap at byte 680 has a free list that never ends"},
       {"regression-object-header-chunk-4gb.h5",
        "the object header at byte 96 declares a chunk of 4160749256 bytes"},
       {"regression-enum-base-precision.h5",
