@@ -161,6 +161,12 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
   if (!space_fits) return "has a dataspace shorter than its dimensions";
   if (element == kUnknown || points == kUnknown) return "";
   if (points != 0 && element > (m - at) / points) return "declares more data than it holds";
+  if ((type[0] & 0x0f) == 9 && decode(type + 4, 4) != 4 + sizes.sizeof_addr + 4) {
+    // libhdf5 1.10.8 sizes the data by the stored size, then reads it by the size a value
+    // takes on disk (a length, a heap address, an index): 16 bytes out of an 8-byte buffer.
+    return "has a variable-length datatype of " + std::to_string(decode(type + 4, 4)) +
+           " bytes; a stored value takes " + std::to_string(4 + sizes.sizeof_addr + 4);
+  }
   if ((type[0] & 0x0f) == 9) {
     // Each variable-length value is stored as its length, then where it lies in a global
     // heap. libhdf5 sizes (and zeroes) its buffer from that length before it reads the heap

@@ -284,6 +284,17 @@ TEST(ObjectHeader, AVariableLengthValueMustBeAnObjectOfItsCollection) {
   EXPECT_EQ(object_header_problem(file(vlen_attribute(5), 11), 0, {}),
             "the attribute message at byte 16 has a variable-length value of 5 elements whose "
             "global heap object holds 11 bytes");
+  // libhdf5 sizes the data by the type's stored size and reads it by 4 + 8 + 4 bytes: a
+  // stored size of 15 copied 16 bytes (fuzz/corpus/buffer_hdf5/regression-vlen-size-short.h5).
+  std::string short_type = vlen_string_type();
+  short_type[4] = 15;
+  std::string value;
+  put(value, 11, 4);
+  put(value, 4096, 8);
+  put(value, 1, 4);
+  EXPECT_EQ(object_header_problem(file(attribute("env", 4, short_type, scalar_space(), value), 11), 0, {}),
+            "the attribute message at byte 16 has a variable-length datatype of 15 bytes; a "
+            "stored value takes 16");
   // An empty value reads no object; the free space (index 0) is no value's object.
   EXPECT_EQ(object_header_problem(file(vlen_attribute(0, 7), 11), 0, {}), "");
   EXPECT_NE(object_header_problem(file(vlen_attribute(11, 0), 11), 0, {}), "");

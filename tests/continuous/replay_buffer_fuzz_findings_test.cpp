@@ -74,7 +74,8 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
   // (10 s); and one on which bcq's own flag reader let H5Dread write 8 bytes per 1-byte flag.
   // A header chunk declared 4 GB long made H5Fopen allocate 4 GB; an enumeration's base type
   // of 17,672 bits in one byte made H5Tget_native_type segfault; a local heap's free list that
-  // comes back on itself made H5Literate loop for ever. Each must be refused first
+  // comes back on itself made H5Literate loop for ever; a string type stored as 15 bytes made
+  // H5Aread copy 16. Each must be refused first
   // (continuous/hdf5_object_header.hpp), exit 2 and one line.
   const struct {
     const char* file;
@@ -102,6 +103,8 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
        "the group B-tree node at byte 136 has a child at address 18446744073709551615"},
       {"regression-local-heap-free-list-cycle.h5",
        "the local heap at byte 680 has a free list that never ends"},
+      {"regression-vlen-size-short.h5",
+       "has a variable-length datatype of 15 bytes; a stored value takes 16"},
       {"regression-object-header-chunk-4gb.h5",
        "the object header at byte 96 declares a chunk of 4160749256 bytes"},
       {"regression-enum-base-precision.h5",
