@@ -66,28 +66,29 @@ std::string global_heap_problem(std::string_view image, std::size_t sizeof_size)
   return "";
 }
 
-uint64_t global_heap_object_size(std::string_view image, uint64_t at, uint64_t index,
-                                 std::size_t sizeof_size) {
-  if (sizeof_size != 2 && sizeof_size != 4 && sizeof_size != 8) return kNotACollection;
+std::map<uint64_t, uint64_t> global_heap_objects(std::string_view image, uint64_t at,
+                                                 std::size_t sizeof_size) {
+  const std::map<uint64_t, uint64_t> none{{kNotACollection, 0}};
+  if (sizeof_size != 2 && sizeof_size != 4 && sizeof_size != 8) return none;
   const auto* data = reinterpret_cast<const unsigned char*>(image.data());
   const uint64_t n = image.size();
   const uint64_t header = (8 + sizeof_size + 7) & ~uint64_t{7};
   if (at > n || n - at < header || std::memcmp(data + at, "GCOL", 4) != 0 || data[at + 4] != 1) {
-    return kNotACollection;
+    return none;
   }
   const uint64_t size = decode(data + at + 8, sizeof_size);
-  if (size < header || size > n - at) return kNotACollection;
+  if (size < header || size > n - at) return none;
+  std::map<uint64_t, uint64_t> objects;
   const uint64_t end = at + size;
   for (uint64_t p = at + header; end - p >= header;) {
-    const uint64_t object = decode(data + p, 2);
+    const uint64_t index = decode(data + p, 2);
     const uint64_t object_size = decode(data + p + 8, sizeof_size);
-    const uint64_t need =
-        object > 0 ? header + ((object_size + 7) & ~uint64_t{7}) : object_size;
-    if (need == 0 || need > end - p || (object > 0 && object_size > end - p - header)) break;
-    if (object == index && index > 0) return object_size;
+    const uint64_t need = index > 0 ? header + ((object_size + 7) & ~uint64_t{7}) : object_size;
+    if (need == 0 || need > end - p || (index > 0 && object_size > end - p - header)) break;
+    if (index > 0) objects.emplace(index, object_size);
     p += need;
   }
-  return kNoSuchObject;
+  return objects;
 }
 
 }  // namespace bcq::continuous

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -20,17 +21,15 @@ namespace bcq::continuous {
 /// overlapping collections with more objects in all than the file could hold are refused.
 std::string global_heap_problem(std::string_view image, std::size_t sizeof_size = 8);
 
-/// What global_heap_object_size finds.
-enum : uint64_t {
-  kNotACollection = ~uint64_t{0},  ///< no version-1 collection there: libhdf5 refuses it
-  kNoSuchObject = ~uint64_t{0} - 1,
-};
+/// Marks, as the only key of global_heap_objects' answer, an address that holds no version-1
+/// collection fitting in the image (libhdf5 refuses it).
+constexpr uint64_t kNotACollection = ~uint64_t{0};
 
-/// The size of object `index` (1 or more) of the global heap collection at absolute byte `at`
-/// of an image, kNoSuchObject when the collection holds none of that index (libhdf5 1.10.8's
-/// H5HG_read then dereferences a null or out-of-range entry), or kNotACollection. Walks the
-/// collection as global_heap_problem does, and stops where it would refuse it.
-uint64_t global_heap_object_size(std::string_view image, uint64_t at, uint64_t index,
-                                 std::size_t sizeof_size = 8);
+/// The objects (index 1 or more -> size) of the global heap collection at absolute byte `at`
+/// of an image, walked as global_heap_problem walks it and up to where it would refuse it.
+/// libhdf5 1.10.8's H5HG_read dereferences a null or out-of-range entry for an index the
+/// collection does not hold.
+std::map<uint64_t, uint64_t> global_heap_objects(std::string_view image, uint64_t at,
+                                                 std::size_t sizeof_size = 8);
 
 }  // namespace bcq::continuous

@@ -1,6 +1,7 @@
 #include "continuous/hdf5_object_header.hpp"
 
 #include <cstring>
+#include <map>
 #include <set>
 #include <utility>
 #include <vector>
@@ -126,9 +127,21 @@ uint64_t dataspace_points(const unsigned char* d, uint64_t n, const Hdf5Sizes& s
   return points;
 }
 
+// What one check has walked, so that nothing is walked twice however many links, shared
+// messages or symbol tables lead to it: the header chunks read (a real file's are disjoint, so
+// their bytes add up to no more than the file's), the group B-tree nodes, and the objects of
+// each global heap collection looked up (index -> size; empty: not a collection).
+struct Walk {
+  std::set<uint64_t> chunks;
+  uint64_t bytes = 0;
+  std::set<uint64_t> tree_nodes;
+  uint64_t tree_entries = 0;
+  std::map<uint64_t, std::map<uint64_t, uint64_t>> collections;
+};
+
 // What is wrong with the attribute message at `d` (`m` bytes) of `image`, or "".
 std::string attribute_problem(std::string_view image, const unsigned char* d, uint64_t m,
-                              const Hdf5Sizes& sizes) {
+                              const Hdf5Sizes& sizes, Walk& walk) {
   const uint64_t n = image.size();
   if (m < 1 || d[0] < 1 || d[0] > 3) return "";  // libhdf5 refuses the version itself
   const unsigned version = d[0];
@@ -188,14 +201,21 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
       const uint64_t collection = decode(value + 4, sizes.sizeof_addr);
       const uint64_t index = decode(value + 4 + sizes.sizeof_addr, 4);
       if (collection > n - sizes.base) continue;  // libhdf5 cannot read it: its own error
-      const uint64_t size =
-          global_heap_object_size(image, sizes.base + collection, index, sizes.sizeof_size);
-      if (size == kNotACollection) continue;
-      if (size == kNoSuchObject) {
+      auto known = walk.collections.find(collection);
+      if (known == walk.collections.end()) {
+        known = walk.collections
+                    .emplace(collection, global_heap_objects(image, sizes.base + collection,
+                                                             sizes.sizeof_size))
+                    .first;
+      }
+      if (known->second.count(kNotACollection) > 0) continue;  // libhdf5 refuses it
+      const auto object = known->second.find(index);
+      if (object == known->second.end()) {
         return "refers to object " + std::to_string(index) +
                " of the global heap collection at address " + std::to_string(collection) +
                ", which does not hold it";
       }
+      const uint64_t size = object->second;
       if (size > length * base_size) {
         return "has a variable-length value of " + std::to_string(length) +
                " elements whose global heap object holds " + std::to_string(size) + " bytes";
@@ -252,13 +272,15 @@ std::string layout_problem(const unsigned char* d, uint64_t m, const Hdf5Sizes& 
 }
 
 // What is wrong with the local heap at absolute byte `at`, or "". Sets `segment_size` to its
-// data segment's size when the heap can be read (else leaves it 0).
+// data segment's size when the heap can be read (else 0), and `names_end` to one past the
+// segment's last NUL (0: none): a name at an offset below it ends inside the segment.
 std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Sizes& sizes,
-                               uint64_t& segment_size) {
+                               uint64_t& segment_size, uint64_t& names_end) {
   const auto* data = reinterpret_cast<const unsigned char*>(image.data());
   const uint64_t n = image.size();
   const uint64_t prefix = 8 + 2 * sizes.sizeof_size + sizes.sizeof_addr;
   segment_size = 0;
+  names_end = 0;
   if (at > n || n - at < prefix) return "";  // libhdf5 cannot read it: its own error
   if (std::memcmp(data + at, "HEAP", 4) != 0 || data[at + 4] != 0) return "";
   const uint64_t size = decode(data + at + 8, sizes.sizeof_size);
@@ -269,11 +291,17 @@ std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Si
            std::to_string(segment) + ", past the end of the file's " + std::to_string(n) +
            " bytes";
   }
-  // libhdf5 strdup()s and strcmp()s the names at the offsets a group's entries give: the
-  // segment must end in a NUL (names are NUL-terminated and padded, the free block's size is
-  // far below 2^56) for none of them to run past it.
-  if (size > 0 && data[sizes.base + segment + size - 1] != '\0') {
-    return where + " does not end in a NUL: a name in it could run past its end";
+  // libhdf5 strdup()s and strcmp()s the names at the offsets a group's entries give: a name
+  // ends inside the segment if a NUL follows its offset there, so every offset up to the last
+  // NUL is safe (a deleted link's name stays in its free block: the segment need not end in
+  // a NUL).
+  const unsigned char* first = data + sizes.base + segment;
+  names_end = 0;
+  for (uint64_t k = size; k-- > 0;) {
+    if (first[k] == '\0') {
+      names_end = k + 1;
+      break;
+    }
   }
   // The free list: each block holds the offset of the next (1: none) and its own size.
   // libhdf5 1.10.8 follows it with no end but that mark: a list that comes back on itself
@@ -282,12 +310,14 @@ std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Si
   const uint64_t L = sizes.sizeof_size, base = sizes.base + segment;
   uint64_t block = decode(data + at + 8 + L, L);
   for (uint64_t count = 0; block != 1; ++count) {
-    if (block >= size || size - block < 2 * L) return "";  // libhdf5 refuses the block itself
+    // A block outside the segment ends the walk, not the check: libhdf5 1.10.8 went on to
+    // read the group's names from such a heap.
+    if (block >= size || size - block < 2 * L) break;
     if (count > size / (2 * L)) {
       return where + " has a free list that never ends (it comes back on itself)";
     }
     block = decode(data + base + block, L);
-    if (block == 0) return "";  // libhdf5 refuses a next block at 0
+    if (block == 0) break;  // libhdf5 refuses a next block at 0
   }
   segment_size = size;
   return "";
@@ -300,7 +330,7 @@ std::string local_heap_problem(std::string_view image, uint64_t at, const Hdf5Si
 // (H5HL_offset_into only asserts), and decodes as many entries as a node says into an array
 // of 2K (H5G__cache_node_deserialize).
 std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t segment_size,
-                               const Hdf5Sizes& sizes) {
+                               uint64_t names_end, const Hdf5Sizes& sizes, Walk& walk) {
   const auto* data = reinterpret_cast<const unsigned char*>(image.data());
   const uint64_t n = image.size(), O = sizes.sizeof_addr, L = sizes.sizeof_size;
   if (btree >= n - sizes.base) {
@@ -308,9 +338,21 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
            std::to_string(n) + " bytes";
   }
   std::vector<uint64_t> nodes{btree};
-  std::set<uint64_t> seen;
+  std::set<uint64_t>& seen = walk.tree_nodes;
   // Real nodes do not overlap and each key or entry takes at least L bytes.
-  uint64_t budget = n / L + 64;
+  const uint64_t limit = n / L + 64;
+  auto name_problem = [&](uint64_t offset) -> std::string {
+    if (segment_size == 0) return "";
+    if (offset >= segment_size) {
+      return "heap offset " + std::to_string(offset) + ", past the local heap's " +
+             std::to_string(segment_size) + " bytes";
+    }
+    if (offset >= names_end) {
+      return "heap offset " + std::to_string(offset) + ", whose name does not end within the " +
+             "local heap's " + std::to_string(segment_size) + " bytes";
+    }
+    return "";
+  };
   while (!nodes.empty()) {
     const uint64_t address = nodes.back();
     nodes.pop_back();
@@ -320,19 +362,18 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
     const std::string where = " at byte " + std::to_string(at);
     if (std::memcmp(data + at, "TREE", 4) == 0 && data[at + 4] == 0) {
       const uint64_t used = decode(data + at + 6, 2);
-      if (used > 2 * sizes.group_internal_k) continue;  // libhdf5 refuses the node itself
+      if (sizes.group_internal_k > 0 && used > 2 * sizes.group_internal_k) continue;  // refused
       const uint64_t size = 8 + 2 * O + (used + 1) * L + used * O;
       if (size > n - at) continue;  // libhdf5 cannot read it: its own error
-      if (budget < used + 1) return "the group B-tree's nodes overlap (more entries than the file holds)";
-      budget -= used + 1;
+      walk.tree_entries += used + 1;
+      if (walk.tree_entries > limit) {
+        return "the group B-tree's nodes overlap (more entries than the file holds)";
+      }
       uint64_t p = at + 8 + 2 * O;
       for (uint64_t k = 0; k <= used; ++k) {
         const uint64_t key = decode(data + p, L);
-        if (segment_size > 0 && key >= segment_size) {
-          return "the group B-tree node" + where + " has a key at heap offset " +
-                 std::to_string(key) + ", past the local heap's " + std::to_string(segment_size) +
-                 " bytes";
-        }
+        const std::string bad_key = name_problem(key);
+        if (!bad_key.empty()) return "the group B-tree node" + where + " has a key at " + bad_key;
         p += L;
         if (k < used) {
           const uint64_t child = decode(data + p, O);
@@ -347,21 +388,24 @@ std::string group_tree_problem(std::string_view image, uint64_t btree, uint64_t 
       }
     } else if (std::memcmp(data + at, "SNOD", 4) == 0 && data[at + 4] == 1) {
       const uint64_t count = decode(data + at + 6, 2);
-      if (count > 2 * sizes.group_leaf_k) {
+      // K is 0 when unknown (a version-2 superblock keeps it in its extension).
+      if (sizes.group_leaf_k > 0 && count > 2 * sizes.group_leaf_k) {
         return "the symbol table node" + where + " holds " + std::to_string(count) +
                " entries, more than the " + std::to_string(2 * sizes.group_leaf_k) +
                " a node of this file can";
       }
       const uint64_t entry = L + O + 24;  // name offset, header address, cache type, scratch
       if (count * entry > n - at - 8) continue;  // libhdf5 cannot read it: its own error
-      if (budget < count) return "the group B-tree's nodes overlap (more entries than the file holds)";
-      budget -= count;
+      walk.tree_entries += count;
+      if (walk.tree_entries > limit) {
+        return "the group B-tree's nodes overlap (more entries than the file holds)";
+      }
       for (uint64_t k = 0; k < count; ++k) {
         const uint64_t name = decode(data + at + 8 + k * entry, L);
-        if (segment_size > 0 && name >= segment_size) {
-          return "the symbol table node" + where + " names entry " + std::to_string(k) +
-                 " at heap offset " + std::to_string(name) + ", past the local heap's " +
-                 std::to_string(segment_size) + " bytes";
+        const std::string bad_name = name_problem(name);
+        if (!bad_name.empty()) {
+          return "the symbol table node" + where + " names entry " + std::to_string(k) + " at " +
+                 bad_name;
         }
       }
     }
@@ -399,6 +443,7 @@ std::string superblock_problem(std::string_view image) {
     // group's object header addresses.
     sizes.sizeof_addr = data[at + 9];
     sizes.sizeof_size = data[at + 10];
+    sizes.group_leaf_k = sizes.group_internal_k = 0;  // in the superblock extension: unknown
     root_at = at + 12 + 3 * sizes.sizeof_addr;
   } else {
     return "";
@@ -416,13 +461,6 @@ namespace {
 // A shared message names the object header that holds the message itself (a committed
 // datatype): libhdf5 decodes that one instead. Followed this deep at most.
 constexpr int kMaxSharedDepth = 4;
-
-// What one check has walked: the chunks read (a real file's are disjoint, so their bytes add
-// up to no more than the file's, whichever headers share a committed datatype).
-struct Walk {
-  std::set<uint64_t> chunks;
-  uint64_t bytes = 0;
-};
 
 std::string header_problem(std::string_view image, uint64_t address, const Hdf5Sizes& sizes,
                            int depth, Walk& walk);
@@ -450,8 +488,17 @@ std::string shared_problem(std::string_view image, const unsigned char* d, uint6
 
 std::string object_header_problem(std::string_view image, uint64_t address,
                                   const Hdf5Sizes& sizes) {
+  return object_headers_problem(image, {address}, sizes);
+}
+
+std::string object_headers_problem(std::string_view image, const std::vector<uint64_t>& addresses,
+                                   const Hdf5Sizes& sizes) {
   Walk walk;
-  return header_problem(image, address, sizes, 0, walk);
+  for (const uint64_t address : addresses) {
+    std::string problem = header_problem(image, address, sizes, 0, walk);
+    if (!problem.empty()) return problem;
+  }
+  return "";
 }
 
 namespace {
@@ -500,20 +547,22 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
         const std::string problem = shared_problem(image, body, m, p, sizes, depth, walk);
         if (!problem.empty()) return problem;
       } else if (type == 0x0C && !shared) {
-        const std::string problem = attribute_problem(image, body, m, sizes);
+        const std::string problem = attribute_problem(image, body, m, sizes, walk);
         if (!problem.empty()) {
           return "the attribute message at byte " + std::to_string(p) + " " + problem;
         }
       } else if (type == 0x11 && !shared && m >= 2 * sizes.sizeof_addr) {
         const uint64_t btree = decode(body, sizes.sizeof_addr);
         const uint64_t heap = decode(body + sizes.sizeof_addr, sizes.sizeof_addr);
-        uint64_t segment_size = 0;
+        uint64_t segment_size = 0, names_end = 0;
         std::string problem;
         if (heap <= n - sizes.base) {
-          problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size);
+          problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size, names_end);
         }
         // libhdf5 walks the B-tree without the heap too (counting a group's links).
-        if (problem.empty()) problem = group_tree_problem(image, btree, segment_size, sizes);
+        if (problem.empty()) {
+          problem = group_tree_problem(image, btree, segment_size, names_end, sizes, walk);
+        }
         if (!problem.empty()) return problem;
       } else if (!shared && (type == 0x01 || type == 0x03 || type == 0x04 || type == 0x05 ||
                              type == 0x08)) {

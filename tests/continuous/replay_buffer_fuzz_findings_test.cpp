@@ -81,8 +81,11 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
     const char* file;
     const char* says;
   } findings[] = {
-      {"regression-attribute-name-overread.h5", "does not end in a NUL"},
-      {"regression-symbol-name-overread.h5", "does not end in a NUL"},
+      {"regression-attribute-name-overread.h5",
+       "the attribute message at byte 1968 has a name that does not end within it"},
+      {"regression-symbol-name-overread.h5",
+       "names entry 1 at heap offset 96, whose name does not end within the local heap's 176 "
+       "bytes"},
       {"regression-local-heap-4gib.h5",
        "the local heap at byte 12224 declares a data segment of 4294967120 bytes"},
       {"regression-vlen-length-4gib.h5", "has a variable-length value of 8 elements"},
