@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -130,13 +131,18 @@ uint64_t dataspace_points(const unsigned char* d, uint64_t n, const Hdf5Sizes& s
 // What one check has walked, so that nothing is walked twice however many links, shared
 // messages or symbol tables lead to it: the header chunks read (a real file's are disjoint, so
 // their bytes add up to no more than the file's), the group B-tree nodes, and the objects of
-// each global heap collection looked up (index -> size; empty: not a collection).
+// each global heap collection looked up.
 struct Walk {
-  std::set<uint64_t> chunks;
+  std::set<std::pair<uint64_t, uint64_t>> chunks;  // (begin, size): a chunk read once
   uint64_t bytes = 0;
   std::set<uint64_t> tree_nodes;
   uint64_t tree_entries = 0;
+  // A collection's objects (index -> size; only the key kNotACollection: not a collection),
+  // and how many are held in all (real collections do not overlap: at most n / 16).
   std::map<uint64_t, std::map<uint64_t, uint64_t>> collections;
+  uint64_t collection_objects = 0;
+  // A local heap's data segment size and one past its last NUL, by the heap's address.
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> heaps;
 };
 
 // What is wrong with the attribute message at `d` (`m` bytes) of `image`, or "".
@@ -207,6 +213,11 @@ std::string attribute_problem(std::string_view image, const unsigned char* d, ui
                     .emplace(collection, global_heap_objects(image, sizes.base + collection,
                                                              sizes.sizeof_size))
                     .first;
+        walk.collection_objects += known->second.size();
+        if (walk.collection_objects > image.size() / 16 + 4096) {
+          return "refers to global heap collections holding more objects than a file of " +
+                 std::to_string(image.size()) + " bytes can (overlapping collections)";
+        }
       }
       if (known->second.count(kNotACollection) > 0) continue;  // libhdf5 refuses it
       const auto object = known->second.find(index);
@@ -528,7 +539,7 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
              std::to_string(size) + " bytes at byte " + std::to_string(begin) +
              ", past the end of the file's " + std::to_string(n) + " bytes";
     }
-    if (!walk.chunks.insert(begin).second) continue;
+    if (!walk.chunks.insert({begin, size}).second) continue;
     walk.bytes += size;
     if (walk.bytes > n) {
       return "the object header at byte " + std::to_string(header) +
@@ -557,7 +568,13 @@ std::string header_problem(std::string_view image, uint64_t address, const Hdf5S
         uint64_t segment_size = 0, names_end = 0;
         std::string problem;
         if (heap <= n - sizes.base) {
-          problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size, names_end);
+          const auto known = walk.heaps.find(heap);
+          if (known != walk.heaps.end()) {
+            std::tie(segment_size, names_end) = known->second;
+          } else {
+            problem = local_heap_problem(image, sizes.base + heap, sizes, segment_size, names_end);
+            walk.heaps.emplace(heap, std::make_pair(segment_size, names_end));
+          }
         }
         // libhdf5 walks the B-tree without the heap too (counting a group's links).
         if (problem.empty()) {

@@ -108,6 +108,9 @@ TEST(FuzzFindings, WhatLibhdf5WouldReadPastOrSizeFromTheFileIsRefusedFirst) {
        "the local heap at byte 680 has a free list that never ends"},
       {"regression-vlen-size-short.h5",
        "has a variable-length datatype of 15 bytes; a stored value takes 16"},
+      // Opening a committed datatype decodes it (H5T_copy read 186 bytes past one): bcq asks
+      // the header what an object is instead of opening it.
+      {"regression-committed-datatype-opened.h5", "'terminals' is not a dataset"},
       {"regression-object-header-chunk-4gb.h5",
        "the object header at byte 96 declares a chunk of 4160749256 bytes"},
       {"regression-enum-base-precision.h5",
